@@ -1,0 +1,7 @@
+"""Run ``python -m site_builder``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""The orchestrator: the one place that knows the order of the stages.
+
+    load (site.yaml, content/) → validate → render in memory → write (atomic swap)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, ProblemsError, Severity, errors_only
+from .loader import load_site
+from .markup import MarkdownRenderer
+from .model import Site
+from .output import check_output_dir, write_site
+from .render import make_environment, render_pages
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_DIRS = ("content", "templates", "static")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build did."""
+
+    out: Path
+    pages: int
+    files: int
+    papers: int
+    warnings: tuple[Problem, ...]
+
+
+def theme_dirs(project: Path, sub: str) -> list[Path]:
+    """Return the project's own folder ``sub`` then the built-in theme's, those that exist."""
+    candidates = [project / sub, PACKAGE_DIR / "theme" / sub, PACKAGE_DIR.parent / sub]
+    seen: list[Path] = []
+    for path in candidates:
+        if path.is_dir() and path.resolve() not in [s.resolve() for s in seen]:
+            seen.append(path)
+    return seen
+
+
+def load_checked(project: Path, strict: bool = False) -> tuple[Site, list[Problem]]:
+    """Load and validate the project; raise ProblemsError on errors, return the warnings."""
+    site, problems = load_site(project)
+    fatal = problems if strict else errors_only(problems)
+    if fatal or site is None:
+        raise ProblemsError(fatal or problems)
+    return site, [p for p in problems if p.severity is Severity.WARNING]
+
+
+def render_site(project: Path, site: Site) -> list[tuple[str, bytes]]:
+    """Render every page of the site in memory."""
+    env = make_environment(theme_dirs(project, "templates"))
+    markdown = MarkdownRenderer()
+    return [(path, html.encode("utf-8")) for path, html in render_pages(site, env, markdown)]
+
+
+def build(project: Path, out: Path, strict: bool = False) -> BuildResult:
+    """Build the site of ``project`` into ``out``; leave ``out`` untouched on any failure."""
+    check_output_dir(out, project, SOURCE_DIRS)
+    site, warnings = load_checked(project, strict)
+    pages = render_site(project, site)
+    static = [(d, "static") for d in reversed(theme_dirs(project, "static"))]
+    files = write_site(out, pages + [(".nojekyll", b"")], static)
+    return BuildResult(out, len(pages), files, len(site.publications), tuple(warnings))

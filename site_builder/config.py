@@ -1,0 +1,116 @@
+"""``site.yaml`` into a frozen :class:`SiteConfig`, reporting every problem at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Problem
+from .model import _Checker, _as_linemap, _kind, check_url, suggest
+from .yamlio import LineMap
+
+CONFIG_KEYS = (
+    "title",
+    "description",
+    "base_url",
+    "language",
+    "author",
+    "intro",
+    "members",
+    "nav",
+    "repository",
+    "footer",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the site's navigation bar; ``url`` is relative to the site root."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """The site's settings from ``site.yaml``."""
+
+    title: str
+    description: str = ""
+    base_url: str = ""
+    language: str = "en"
+    author: str = ""
+    intro: str = ""
+    members: tuple[str, ...] = ()
+    nav: tuple[NavItem, ...] = (
+        NavItem("Home", ""),
+        NavItem("Publications", "publications/"),
+    )
+    repository: str = ""
+    footer: str = ""
+
+
+def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[Problem]]:
+    """Validate the mapping of ``site.yaml``; return the config (None if unusable) and problems."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [Problem(path, 1, f"site.yaml must be a mapping of keys, got {_kind(data)}")]
+    if not isinstance(data, LineMap):
+        data = _as_linemap(data)
+    check = _Checker(data, path)
+    for key in data:
+        if key not in CONFIG_KEYS:
+            check.add(str(key), f"unknown key {key!r}{suggest(str(key), CONFIG_KEYS)}")
+    title = check.text("title", required=True)
+    base_url = check.text("base_url") or ""
+    if base_url:
+        if not base_url.startswith(("http://", "https://")):
+            check.add("base_url", f"'base_url' must start with http:// or https://, got {base_url!r}")
+            base_url = ""
+        elif not base_url.endswith("/"):
+            base_url += "/"
+    repository = check.text("repository") or ""
+    if repository and check_url(repository):
+        check.add("repository", f"'repository' {check_url(repository)}")
+        repository = ""
+    nav = _nav(data, check)
+    config = SiteConfig(
+        title=title or "",
+        description=check.text("description") or "",
+        base_url=base_url,
+        language=check.text("language") or "en",
+        author=check.text("author") or "",
+        intro=check.text("intro") or "",
+        members=check.strings("members"),
+        nav=nav if nav is not None else SiteConfig.nav,
+        repository=repository.rstrip("/"),
+        footer=check.text("footer") or "",
+    )
+    return (config if title else None), check.problems
+
+
+def _nav(data: LineMap, check: _Checker) -> tuple[NavItem, ...] | None:
+    raw = data.get("nav")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        check.add("nav", f"'nav' must be a list of {{title, url}} entries, got {_kind(raw)}")
+        return None
+    items = []
+    for item in raw:
+        line = getattr(item, "line", check.line("nav"))
+        if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not isinstance(
+            item.get("url"), str
+        ):
+            check.problems.append(
+                Problem(check.path, line, "each 'nav' entry needs a 'title' and a 'url' (text)")
+            )
+            continue
+        url = item["url"].strip()
+        why = check_url(url) if url else None
+        if why:
+            check.problems.append(Problem(check.path, line, f"nav url {why}"))
+            continue
+        items.append(NavItem(item["title"].strip(), url.lstrip("/")))
+    return tuple(items)

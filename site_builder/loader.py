@@ -1,0 +1,123 @@
+"""Read a project folder (``site.yaml`` and ``content/``) into a validated :class:`Site`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .config import SiteConfig, config_from_mapping
+from .errors import Problem, Severity
+from .importer import Existing
+from .model import Publication, Site, publication_from_mapping
+from .slugs import paper_key
+from .yamlio import load_yaml
+from .errors import ProblemsError
+
+CONFIG_FILE = "site.yaml"
+CONTENT_DIR = "content"
+PUBLICATIONS_DIR = "publications"
+
+
+def display_path(path: Path) -> str:
+    """Return ``path`` relative to the working folder when it is inside it, for messages."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_text(path: Path) -> tuple[str | None, Problem | None]:
+    """Read a UTF-8 file; return its text or a located problem."""
+    try:
+        return path.read_text(encoding="utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return None, Problem(display_path(path), line, f"not valid UTF-8 text ({exc.reason})")
+    except OSError as exc:
+        return None, Problem(display_path(path), None, f"cannot read: {exc.strerror}")
+
+
+def _load_yaml_file(path: Path) -> tuple[object, list[Problem]]:
+    text, problem = read_text(path)
+    if problem is not None:
+        return None, [problem]
+    try:
+        return load_yaml(text or "", display_path(path)), []
+    except ProblemsError as exc:
+        return None, exc.problems
+
+
+def publication_files(content: Path) -> list[Path]:
+    """Return the paper files of a content folder, sorted by name."""
+    folder = content / PUBLICATIONS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
+    """Read and validate ``site.yaml``."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return None, [Problem(display_path(path), None, "no site.yaml here (run site-builder in the site's folder, or pass --root)")]
+    data, problems = _load_yaml_file(path)
+    if problems:
+        return None, problems
+    return config_from_mapping(data, display_path(path))
+
+
+def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
+    """Read and validate every paper file; return the usable papers and every problem."""
+    publications: list[Publication] = []
+    problems: list[Problem] = []
+    stems: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for path in publication_files(content):
+        shown = display_path(path)
+        if path.stem in stems:
+            problems.append(Problem(shown, None, f"duplicate slug {path.stem!r}: also {stems[path.stem]}"))
+            continue
+        stems[path.stem] = shown
+        data, found = _load_yaml_file(path)
+        problems.extend(found)
+        if found:
+            continue
+        publication, found = publication_from_mapping(data, path.stem, shown)
+        problems.extend(found)
+        if publication is None:
+            continue
+        key = paper_key(publication.title, publication.authors[0])
+        if key in keys:
+            problems.append(
+                Problem(shown, getattr(data, "line", 1), f"the same paper as {keys[key]} (same title and first author)", Severity.WARNING)
+            )
+        keys.setdefault(key, shown)
+        publications.append(publication)
+    publications.sort(key=lambda p: (-p.date.toordinal(), p.title.casefold(), p.slug))
+    return publications, problems
+
+
+def load_site(root: Path) -> tuple[Site | None, list[Problem]]:
+    """Read the whole project; the Site is None when the configuration is unusable."""
+    config, problems = load_config(root)
+    publications, found = load_publications(root / CONTENT_DIR)
+    problems.extend(found)
+    if config is None:
+        return None, problems
+    return Site(config=config, publications=tuple(publications)), problems
+
+
+def existing_content(content: Path) -> list[Existing]:
+    """Index the paper files already present, for matching re-imported entries."""
+    found = []
+    for path in publication_files(content):
+        data, problems = _load_yaml_file(path)
+        key = None
+        if not problems and isinstance(data, dict):
+            authors = data.get("authors")
+            first = authors[0] if isinstance(authors, list) and authors else None
+            if isinstance(data.get("title"), str):
+                key = paper_key(data["title"], str(first) if first is not None else None)
+        rel = os.path.join(content.name, PUBLICATIONS_DIR, path.name)
+        found.append(Existing(path.stem, display_path(path) or rel, key))
+    return found

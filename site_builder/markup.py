@@ -1,0 +1,110 @@
+"""Abstracts and pages from Markdown to safe HTML, with the LaTeX leftovers of listings cleaned.
+
+Raw HTML in Markdown is shown as text, never passed through; link and image
+URLs with schemes other than http(s)/mailto are dropped; ``$…$`` math becomes
+MathML at build time, so the browser needs no script and makes no request.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
+
+from .model import check_url
+
+_MATH = re.compile(r"(?<![\\$])\$(?!\s)((?:\\.|[^$\\\n]){1,400}?)(?<!\s)\$(?!\d)")
+_PLACEHOLDER = "\ue000{}\ue001"  # private-use characters, which Markdown leaves alone
+_PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+_URL = re.compile(r"\S+://\S+")
+
+
+def clean_latex(text: str) -> str:
+    """Replace the LaTeX leftovers of listings outside math: ``\\%``, ``''x''``, ``--``, ``---``."""
+    pieces = _URL.split(text)
+    urls = _URL.findall(text)
+    out = [_clean_piece(pieces[0])]
+    for url, piece in zip(urls, pieces[1:], strict=True):
+        out += [url, _clean_piece(piece)]
+    return "".join(out)
+
+
+def _clean_piece(text: str) -> str:
+    text = re.sub(r"\\([%&#_{}])", r"\1", text)
+    text = re.sub(r"(?:``|'')(?=\S)(.+?)(?<=\S)''", "\u201c\\1\u201d", text)
+    text = re.sub(r"(?<![-!<])---(?!-)", "\u2014", text)
+    text = re.sub(r"(?<![-!<])--(?![->])", "\u2013", text)
+    return text
+
+
+def _math_to_mathml(tex: str) -> str:
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:  # pragma: no cover - latex2mathml is a declared dependency
+        return f'<code class="math">{html.escape(tex)}</code>'
+    try:
+        mathml = convert(tex)
+    except Exception:  # noqa: BLE001 - any TeX the converter cannot read is shown as TeX
+        return f'<code class="math">{html.escape(tex)}</code>'
+    return mathml
+
+
+class _SafeLinks(Treeprocessor):
+    """Drop link and image URLs that are not http(s), mailto or relative."""
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            for attr in ("href", "src"):
+                value = element.get(attr)
+                if value is not None and check_url(value.strip()) is not None:
+                    del element.attrib[attr]
+
+
+class _SafeMarkdown(Extension):
+    """Treat raw HTML as text and keep URLs safe."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
+
+
+class MarkdownRenderer:
+    """One reusable Markdown converter with a cache of rendered text."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=[_SafeMarkdown(), "sane_lists"], output_format="html")
+        self._cache: dict[tuple[str, bool], Markup] = {}
+
+    def render(self, text: str, *, latex: bool = True) -> Markup:
+        """Return safe HTML for Markdown text; ``latex`` cleans listing leftovers and renders math."""
+        key = (text, latex)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        maths: list[str] = []
+
+        def stash(match: re.Match[str]) -> str:
+            maths.append(match.group(1))
+            return _PLACEHOLDER.format(len(maths) - 1)
+
+        source = text.replace("\ue000", "").replace("\ue001", "").replace("\x00", "")
+        if latex:
+            source = _MATH.sub(stash, source)
+            source = clean_latex(source)
+        self._md.reset()
+        out = self._md.convert(source)
+        if maths:
+            out = _PLACEHOLDER_RE.sub(lambda m: _math_to_mathml(maths[int(m.group(1))]), out)
+        result = Markup(out)
+        self._cache[key] = result
+        return result
+
+    def plain(self, text: str) -> str:
+        """Return the text of Markdown with LaTeX leftovers cleaned, for meta descriptions."""
+        return re.sub(r"\s+", " ", clean_latex(text)).strip()

@@ -1,0 +1,88 @@
+"""Write files safely: whole sites swapped in at once, single files never overwritten by accident."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from .errors import SiteBuilderError
+
+
+def safe_join(root: Path, relative: str) -> Path:
+    """Join a site-relative POSIX path under ``root``; refuse anything that would leave it."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative or "\x00" in relative:
+        raise SiteBuilderError(f"refusing to write outside the output folder: {relative!r}")
+    return root.joinpath(*pure.parts)
+
+
+def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None:
+    """Refuse an output folder that is the project, a source folder, or a parent of one."""
+    target = out.resolve()
+    guarded = [project.resolve(), *[(project / name).resolve() for name in protected]]
+    for path in guarded:
+        if target == path or target in path.parents:
+            raise SiteBuilderError(
+                f"refusing to build into {out}: it would replace {path} (choose an output folder such as _site)"
+            )
+
+
+def write_site(out: Path, pages: Iterable[tuple[str, bytes]], static_dirs: Iterable[tuple[Path, str]]) -> int:
+    """Write a whole site into a temporary folder beside ``out`` and swap it in; return the file count.
+
+    If anything fails (or the process dies) before the swap, ``out`` is left as it was.
+    """
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        written: set[str] = set()
+        for src_root, prefix in static_dirs:
+            for src in sorted(src_root.rglob("*")):
+                if src.is_file() and not src.name.startswith("."):
+                    rel = f"{prefix}/{src.relative_to(src_root).as_posix()}" if prefix else src.relative_to(src_root).as_posix()
+                    dest = safe_join(staging, rel)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dest)
+                    written.add(rel)
+        for rel, data in pages:
+            if rel in written:
+                raise SiteBuilderError(f"two outputs want the same path: {rel}")
+            written.add(rel)
+            dest = safe_join(staging, rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        _swap(staging, out)
+        return len(written)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    if not out.is_dir():
+        raise SiteBuilderError(f"{out} exists and is not a folder")
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.replace(out, old)
+    os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create a file atomically; refuse to replace one that exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.link(tmp, path)  # fails if path exists: never overwrite a person's file
+    finally:
+        os.unlink(tmp)

@@ -1,0 +1,52 @@
+"""Readable ASCII slugs and the normalised identity of a paper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_STOPWORDS = frozenset(
+    "a an the of on in for and to with via from towards toward is are at by as or do does "
+    "what how why when can its it we our your be using".split()
+)
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+_SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+                          "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "ı": "i"})
+
+
+def ascii_fold(text: str) -> str:
+    """Return ``text`` with accents removed and non-ASCII letters spelt in ASCII."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def slugify(text: str) -> str:
+    """Return lowercase ASCII words joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_fold(text).lower().replace("'", "").replace("’", "")))
+
+
+def family_name(author: str) -> str:
+    """Return the family name of ``First [particles] Last [Jr.]`` (or the name of an organisation)."""
+    tokens = [t for t in author.replace(",", " ").split() if t.strip(".").lower() not in _SUFFIXES]
+    return tokens[-1] if tokens else author
+
+
+def paper_slug(date: dt.date, authors: tuple[str, ...] | list[str], title: str) -> str:
+    """Return ``<year>-<first author's family name>-<first title words>``, e.g. ``2023-grauman-ego-exo4d``."""
+    who = slugify(family_name(authors[0])) if authors else ""
+    words = [w for w in slugify(title).split("-") if w not in _STOPWORDS] or slugify(title).split("-")
+    head: list[str] = []
+    for word in words:
+        if len(head) == 3 or (head and len("-".join([*head, word])) > 28):
+            break
+        head.append(word)
+    parts = [str(date.year), who, "-".join(head)]
+    return "-".join(p for p in parts if p) or "paper"
+
+
+def paper_key(title: str, first_author: str | None) -> str:
+    """Return the identity of a paper: its normalised title and first author's family name."""
+    norm_title = re.sub(r"[^a-z0-9]+", "", ascii_fold(title).lower())
+    who = re.sub(r"[^a-z0-9]+", "", ascii_fold(family_name(first_author)).lower()) if first_author else ""
+    return f"{norm_title}|{who}"
