@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 import markdown
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
@@ -65,12 +66,25 @@ class _SafeLinks(Treeprocessor):
                     del element.attrib[attr]
 
 
+class _BareUrl(InlineProcessor):
+    """Link bare ``http(s)://`` URLs, as listings write them (``Project page: https://…``)."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[ET.Element, int, int]:  # noqa: N802
+        link = ET.Element("a", {"href": m.group(0)})
+        link.text = m.group(0)
+        return link, m.start(0), m.end(0)
+
+
+_BARE_URL = r"(?<![\w/])https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]"
+
+
 class _SafeMarkdown(Extension):
-    """Treat raw HTML as text and keep URLs safe."""
+    """Treat raw HTML as text, link bare URLs and keep URLs safe."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 90)
         md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
 
 
