@@ -1,6 +1,6 @@
 """The orchestrator: the one place that knows the order of the stages.
 
-    load (site.yaml, content/) → validate → render in memory → write (atomic swap)
+load (site.yaml, content/) → validate → render in memory → write (atomic swap)
 """
 
 from __future__ import annotations
@@ -62,5 +62,5 @@ def build(project: Path, out: Path, strict: bool = False) -> BuildResult:
     site, warnings = load_checked(project, strict)
     pages = render_site(project, site)
     static = [(d, "static") for d in reversed(theme_dirs(project, "static"))]
-    files = write_site(out, pages + [(".nojekyll", b"")], static)
+    files = write_site(out, [*pages, (".nojekyll", b"")], static)
     return BuildResult(out, len(pages), files, len(site.publications), tuple(warnings))

@@ -34,28 +34,52 @@ def _parser() -> argparse.ArgumentParser:
         description="Build a lab's publications website from one YAML file per paper.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the site's folder (default: the current folder)")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the site's folder (default: the current folder)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("import", help="import papers from a publication listing", description=(
-        "Parse a publication listing (as copied from a profile page) and write one YAML file per new "
-        "paper to CONTENT/publications/. Existing files are never changed."))
+    p = sub.add_parser(
+        "import",
+        help="import papers from a publication listing",
+        description=(
+            "Parse a publication listing (as copied from a profile page) and write one YAML file per new "
+            "paper to CONTENT/publications/. Existing files are never changed."
+        ),
+    )
     p.add_argument("listing", type=Path, metavar="LISTING", help="the listing text file")
-    p.add_argument("--content", type=Path, default=None, metavar="DIR", help="content folder (default: ROOT/content)")
-    p.add_argument("--as-of", type=_as_of, default=None, metavar="YYYY-MM-DD",
-                   help="reference date for dates shown without a year (default: today)")
+    p.add_argument(
+        "--content", type=Path, default=None, metavar="DIR", help="content folder (default: ROOT/content)"
+    )
+    p.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="reference date for dates shown without a year (default: today)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
 
-    p = sub.add_parser("build", help="build the static site", description="Build the static site into a folder.")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: ROOT/_site)")
+    p = sub.add_parser(
+        "build", help="build the static site", description="Build the static site into a folder."
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="DIR", help="output folder (default: ROOT/_site)"
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
-    p = sub.add_parser("check", help="validate site.yaml and every content file",
-                       description="Validate site.yaml and every content file; report every problem at once.")
+    p = sub.add_parser(
+        "check",
+        help="validate site.yaml and every content file",
+        description="Validate site.yaml and every content file; report every problem at once.",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
-    p = sub.add_parser("serve", help="build and preview the site locally", description=(
-        "Build the site into a temporary folder and serve it, rebuilding when files change."))
+    p = sub.add_parser(
+        "serve",
+        help="build and preview the site locally",
+        description=("Build the site into a temporary folder and serve it, rebuilding when files change."),
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument("--open", action="store_true", help="open the site in a web browser")
@@ -78,12 +102,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(f"--- {item.path} (new, from {source}:{item.line})\n{item.text}")
         else:
-            write_new_file(Path(item.path) if Path(item.path).is_absolute() else Path.cwd() / item.path, item.text)
+            write_new_file(
+                Path(item.path) if Path(item.path).is_absolute() else Path.cwd() / item.path, item.text
+            )
             print(f"{verb}: {item.path} ({source}:{item.line})")
     for dup_line, first_line in plan.duplicates:
         print(f"{source}:{dup_line}: the same paper as line {first_line}; skipped")
-    print(f"{source}: {len(entries)} entries: {len(plan.added)} {verb}, {len(plan.present)} already present"
-          + (f", {len(plan.duplicates)} duplicates" if plan.duplicates else ""))
+    print(
+        f"{source}: {len(entries)} entries: {len(plan.added)} {verb}, {len(plan.present)} already present"
+        + (f", {len(plan.duplicates)} duplicates" if plan.duplicates else "")
+    )
     if plan.uncertain:
         print(f"Check the title/author split of {len(plan.uncertain)} entries:")
         for u in plan.uncertain:
@@ -97,7 +125,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     result = build(args.root, out, strict=args.strict)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
-    print(f"built {result.papers} papers, {result.pages} pages, {result.files} files into {display_path(result.out)}")
+    print(
+        f"built {result.papers} papers, {result.pages} pages, {result.files} files"
+        f" into {display_path(result.out)}"
+    )
     return 0
 
 
@@ -118,7 +149,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"import": _cmd_import, "build": _cmd_build, "check": _cmd_check, "serve": _cmd_serve}[args.command]
+    handler = {"import": _cmd_import, "build": _cmd_build, "check": _cmd_check, "serve": _cmd_serve}[
+        args.command
+    ]
     try:
         return handler(args)
     except ProblemsError as exc:

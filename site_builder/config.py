@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import Problem
-from .model import _Checker, _as_linemap, _kind, check_url, suggest
+from .model import _as_linemap, _Checker, _kind, check_url, suggest
 from .yamlio import LineMap
 
 CONFIG_KEYS = (
@@ -31,6 +31,9 @@ class NavItem:
     url: str
 
 
+DEFAULT_NAV = (NavItem("Home", ""), NavItem("Publications", "publications/"))
+
+
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The site's settings from ``site.yaml``."""
@@ -42,10 +45,7 @@ class SiteConfig:
     author: str = ""
     intro: str = ""
     members: tuple[str, ...] = ()
-    nav: tuple[NavItem, ...] = (
-        NavItem("Home", ""),
-        NavItem("Publications", "publications/"),
-    )
+    nav: tuple[NavItem, ...] = ()
     repository: str = ""
     footer: str = ""
 
@@ -83,7 +83,7 @@ def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[P
         author=check.text("author") or "",
         intro=check.text("intro") or "",
         members=check.strings("members"),
-        nav=nav if nav is not None else SiteConfig.nav,
+        nav=nav if nav is not None else DEFAULT_NAV,
         repository=repository.rstrip("/"),
         footer=check.text("footer") or "",
     )
@@ -100,8 +100,10 @@ def _nav(data: LineMap, check: _Checker) -> tuple[NavItem, ...] | None:
     items = []
     for item in raw:
         line = getattr(item, "line", check.line("nav"))
-        if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not isinstance(
-            item.get("url"), str
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("title"), str)
+            or not isinstance(item.get("url"), str)
         ):
             check.problems.append(
                 Problem(check.path, line, "each 'nav' entry needs a 'title' and a 'url' (text)")

@@ -76,9 +76,7 @@ def entry_record(entry: ListingEntry) -> dict[str, Any]:
     return record
 
 
-def plan_import(
-    entries: list[ListingEntry], existing: list[Existing], publications_dir: str
-) -> ImportPlan:
+def plan_import(entries: list[ListingEntry], existing: list[Existing], publications_dir: str) -> ImportPlan:
     """Match entries to existing files by identity and plan a new file for each new paper."""
     by_key = {e.key: e for e in existing if e.key}
     taken = {e.slug for e in existing}

@@ -31,18 +31,86 @@ _AFFILIATION_SEP = re.compile(r"\s+[·•]\s+")
 _ET_AL = re.compile(r",?\s+et\s+al\.?$")
 
 PARTICLES = frozenset(
-    "van von der den de del della dei di da das do dos du le la les ten ter "
-    "bin binti ibn al el y e zu af av wa st. st".split()
+    [
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "dei",
+        "di",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "du",
+        "le",
+        "la",
+        "les",
+        "ten",
+        "ter",
+        "bin",
+        "binti",
+        "ibn",
+        "al",
+        "el",
+        "y",
+        "e",
+        "zu",
+        "af",
+        "av",
+        "wa",
+        "st.",
+        "st",
+    ]
 )
-SUFFIXES = frozenset("Jr. Jr Sr. Sr II III IV".split())
+SUFFIXES = frozenset(["Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"])
 _CAMEL_PREFIXES = ("Mc", "Mac", "Fitz", "De", "Di", "Da", "Du", "La", "Le", "Van", "Von", "Del")
 ORG_WORDS = frozenset(
-    "Team Collaboration Consortium Group Project Lab Labs Laboratory AI Inc. Institute "
-    "University Committee Society Association Network Initiative Foundation Alliance "
-    "OpenAI DeepMind Google Microsoft Meta Anthropic NVIDIA IBM Apple Amazon Baidu "
-    "Alibaba Tencent Huawei Mistral Research Organization Organisation Council".split()
+    [
+        "Team",
+        "Collaboration",
+        "Consortium",
+        "Group",
+        "Project",
+        "Lab",
+        "Labs",
+        "Laboratory",
+        "AI",
+        "Inc.",
+        "Institute",
+        "University",
+        "Committee",
+        "Society",
+        "Association",
+        "Network",
+        "Initiative",
+        "Foundation",
+        "Alliance",
+        "OpenAI",
+        "DeepMind",
+        "Google",
+        "Microsoft",
+        "Meta",
+        "Anthropic",
+        "NVIDIA",
+        "IBM",
+        "Apple",
+        "Amazon",
+        "Baidu",
+        "Alibaba",
+        "Tencent",
+        "Huawei",
+        "Mistral",
+        "Research",
+        "Organization",
+        "Organisation",
+        "Council",
+    ]
 )
-_ORG_GLUE = frozenset("The of and for the & on".split())
+_ORG_GLUE = frozenset(["The", "of", "and", "for", "the", "&", "on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +170,10 @@ def _is_cap_word(seg: str) -> bool:
 def _is_name_word(tok: str) -> bool:
     """Return whether ``tok`` is one word of a person's name (hyphens and apostrophes allowed)."""
     parts = re.split(r"([-'’])", tok)
-    if len(parts) > 2 and parts[1] in "'’" and _is_upper(parts[0]):
-        pass  # O'Brien, D'Arcy, N'Diaye
-    elif not _is_cap_word(parts[0]):
-        # "d'Alembert", "al-Farabi"
-        if not (len(parts) > 2 and parts[0].lower() in {"d", "l", "al", "el"}):
-            return False
+    apostrophe_prefix = len(parts) > 2 and parts[1] in "'’" and _is_upper(parts[0])  # O'Brien
+    lower_prefix = len(parts) > 2 and parts[0].lower() in {"d", "l", "al", "el"}  # d'Alembert, al-Farabi
+    if not (apostrophe_prefix or lower_prefix or _is_cap_word(parts[0])):
+        return False
     for sep, seg in zip(parts[1::2], parts[2::2], strict=True):
         if _is_cap_word(seg) or (_is_lower_run(seg) and (sep != "-" or len(seg) > 1)):
             continue
@@ -121,9 +187,7 @@ def _is_initials(tok: str) -> bool:
     """Return whether ``tok`` is initials: ``E.``, ``J.R.R.``, ``J.-P.``, or a bare ``E``."""
     if len(tok) == 1:
         return _is_upper(tok)
-    return re.fullmatch(r"(?:\w\.-?)+", tok) is not None and all(
-        _is_upper(c) for c in tok if c.isalpha()
-    )
+    return re.fullmatch(r"(?:\w\.-?)+", tok) is not None and all(_is_upper(c) for c in tok if c.isalpha())
 
 
 def _token_kind(tok: str, first: bool) -> str | None:
@@ -161,7 +225,7 @@ def _is_org(name: str) -> str | None:
     tokens = name.split(" ")
     if not tokens or not all(tokens) or len(tokens) > 7:
         return None
-    if any(c in name for c in ":?!()[]\"") or not _is_upper(tokens[0][0]):
+    if any(c in name for c in ':?!()[]"') or not _is_upper(tokens[0][0]):
         return None
     for tok in tokens:
         if tok in _ORG_GLUE:
@@ -282,9 +346,7 @@ def parse_header(line: str) -> re.Match[str] | None:
     return HEADER_RE.fullmatch(line.replace("\xa0", " ").strip())
 
 
-def parse_listing(
-    text: str, path: str, as_of: dt.date
-) -> tuple[list[ListingEntry], list[Problem]]:
+def parse_listing(text: str, path: str, as_of: dt.date) -> tuple[list[ListingEntry], list[Problem]]:
     """Parse a whole listing; return its entries and the problems of the entries it skipped."""
     entries: list[ListingEntry] = []
     problems: list[Problem] = []
@@ -299,9 +361,7 @@ def parse_listing(
         elif groups:
             groups[-1][2].append((number, line))
         else:
-            problems.append(
-                Problem(path, number, "expected an entry header like 'CVNov 30, 2023Code'")
-            )
+            problems.append(Problem(path, number, "expected an entry header like 'CVNov 30, 2023Code'"))
     for number, match, body in groups:
         entry, problem = _entry(number, match, body, path, as_of)
         if entry is not None:

@@ -6,12 +6,11 @@ import os
 from pathlib import Path
 
 from .config import SiteConfig, config_from_mapping
-from .errors import Problem, Severity
+from .errors import Problem, ProblemsError, Severity
 from .importer import Existing
 from .model import Publication, Site, publication_from_mapping
 from .slugs import paper_key
 from .yamlio import load_yaml
-from .errors import ProblemsError
 
 CONFIG_FILE = "site.yaml"
 CONTENT_DIR = "content"
@@ -59,7 +58,13 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
     """Read and validate ``site.yaml``."""
     path = root / CONFIG_FILE
     if not path.is_file():
-        return None, [Problem(display_path(path), None, "no site.yaml here (run site-builder in the site's folder, or pass --root)")]
+        return None, [
+            Problem(
+                display_path(path),
+                None,
+                "no site.yaml here (run site-builder in the site's folder, or pass --root)",
+            )
+        ]
     data, problems = _load_yaml_file(path)
     if problems:
         return None, problems
@@ -89,7 +94,12 @@ def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
         key = paper_key(publication.title, publication.authors[0])
         if key in keys:
             problems.append(
-                Problem(shown, getattr(data, "line", 1), f"the same paper as {keys[key]} (same title and first author)", Severity.WARNING)
+                Problem(
+                    shown,
+                    getattr(data, "line", 1),
+                    f"the same paper as {keys[key]} (same title and first author)",
+                    Severity.WARNING,
+                )
             )
         keys.setdefault(key, shown)
         publications.append(publication)

@@ -50,7 +50,7 @@ def _math_to_mathml(tex: str) -> str:
         return f'<code class="math">{html.escape(tex)}</code>'
     try:
         mathml = convert(tex)
-    except Exception:  # noqa: BLE001 - any TeX the converter cannot read is shown as TeX
+    except Exception:
         return f'<code class="math">{html.escape(tex)}</code>'
     return mathml
 
@@ -69,7 +69,9 @@ class _SafeLinks(Treeprocessor):
 class _BareUrl(InlineProcessor):
     """Link bare ``http(s)://`` URLs, as listings write them (``Project page: https://…``)."""
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[ET.Element, int, int]:  # noqa: N802
+    def handleMatch(  # type: ignore[override]  # Markdown's API
+        self, m: re.Match[str], data: str
+    ) -> tuple[ET.Element, int, int]:
         link = ET.Element("a", {"href": m.group(0)})
         link.text = m.group(0)
         return link, m.start(0), m.end(0)
@@ -81,7 +83,7 @@ _BARE_URL = r"(?<![\w/])https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]"
 class _SafeMarkdown(Extension):
     """Treat raw HTML as text, link bare URLs and keep URLs safe."""
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 90)

@@ -203,9 +203,7 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def publication_from_mapping(
-    data: Any, slug: str, path: str
-) -> tuple[Publication | None, list[Problem]]:
+def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publication | None, list[Problem]]:
     """Validate one paper's mapping; return the Publication (None if unusable) and all problems."""
     if not isinstance(data, dict):
         return None, [Problem(path, 1, f"a publication file must be a mapping of keys, got {_kind(data)}")]
@@ -243,12 +241,18 @@ def publication_from_mapping(
                 line = link_lines.get(kind, check.line("links"))
                 if kind not in LINK_KINDS:
                     check.problems.append(
-                        Problem(path, line, f"unknown link kind {kind!r}{suggest(str(kind), LINK_KINDS)}"
-                                f" (known: {', '.join(LINK_KINDS)})")
+                        Problem(
+                            path,
+                            line,
+                            f"unknown link kind {kind!r}{suggest(str(kind), LINK_KINDS)}"
+                            f" (known: {', '.join(LINK_KINDS)})",
+                        )
                     )
                     continue
                 if not isinstance(url, str):
-                    check.problems.append(Problem(path, line, f"link {kind!r} must be a URL, got {_kind(url)}"))
+                    check.problems.append(
+                        Problem(path, line, f"link {kind!r} must be a URL, got {_kind(url)}")
+                    )
                     continue
                 why = check_url(url.strip())
                 if why:

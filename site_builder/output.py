@@ -26,7 +26,8 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
     for path in guarded:
         if target == path or target in path.parents:
             raise SiteBuilderError(
-                f"refusing to build into {out}: it would replace {path} (choose an output folder such as _site)"
+                f"refusing to build into {out}: it would replace {path}"
+                " (choose an output folder such as _site)"
             )
 
 
@@ -43,7 +44,11 @@ def write_site(out: Path, pages: Iterable[tuple[str, bytes]], static_dirs: Itera
         for src_root, prefix in static_dirs:
             for src in sorted(src_root.rglob("*")):
                 if src.is_file() and not src.name.startswith("."):
-                    rel = f"{prefix}/{src.relative_to(src_root).as_posix()}" if prefix else src.relative_to(src_root).as_posix()
+                    rel = (
+                        f"{prefix}/{src.relative_to(src_root).as_posix()}"
+                        if prefix
+                        else src.relative_to(src_root).as_posix()
+                    )
                     dest = safe_join(staging, rel)
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(src, dest)

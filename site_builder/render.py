@@ -12,9 +12,9 @@ from markupsafe import Markup
 
 from .categories import category_name
 from .config import SiteConfig
+from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .slugs import ascii_fold
-from .markup import MarkdownRenderer
 
 RECENT_ON_HOME = 5
 
@@ -114,17 +114,30 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
-def render_pages(site: Site, env: jinja2.Environment, markdown: MarkdownRenderer) -> Iterator[tuple[str, str]]:
+def render_pages(
+    site: Site, env: jinja2.Environment, markdown: MarkdownRenderer
+) -> Iterator[tuple[str, str]]:
     """Yield ``(output path, HTML)`` for every page of the site."""
     config = site.config
     views = paper_views(site, markdown)
     years = by_year(views)
     intro = markdown.render(config.intro, latex=False) if config.intro else Markup("")
-    yield "index.html", _page(
-        env, "home.html", "index.html", config, intro=intro, recent=views[:RECENT_ON_HOME], total=len(views), years=years
+    yield (
+        "index.html",
+        _page(
+            env,
+            "home.html",
+            "index.html",
+            config,
+            intro=intro,
+            recent=views[:RECENT_ON_HOME],
+            total=len(views),
+            years=years,
+        ),
     )
-    yield "publications/index.html", _page(
-        env, "publications.html", "publications/index.html", config, years=years, total=len(views)
+    yield (
+        "publications/index.html",
+        _page(env, "publications.html", "publications/index.html", config, years=years, total=len(views)),
     )
     for i, view in enumerate(views):
         path = f"{view.path}index.html"

@@ -32,10 +32,12 @@ def _rebuild(project: Path, out: Path) -> bool:
 
 def serve(project: Path, host: str, port: int, open_browser: bool = False) -> int:
     """Serve the site until interrupted; return the exit code."""
-    from livereload import Server
+    from livereload import Server  # type: ignore[import-untyped]
 
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: other machines on the network can see this preview", file=sys.stderr)
+        print(
+            f"warning: serving on {host}: other machines on the network can see this preview", file=sys.stderr
+        )
     tmp = Path(tempfile.mkdtemp(prefix="site-builder-serve-"))
     out = tmp / "site"
     try:

@@ -7,12 +7,61 @@ import re
 import unicodedata
 
 _STOPWORDS = frozenset(
-    "a an the of on in for and to with via from towards toward is are at by as or do does "
-    "what how why when can its it we our your be using".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "and",
+        "to",
+        "with",
+        "via",
+        "from",
+        "towards",
+        "toward",
+        "is",
+        "are",
+        "at",
+        "by",
+        "as",
+        "or",
+        "do",
+        "does",
+        "what",
+        "how",
+        "why",
+        "when",
+        "can",
+        "its",
+        "it",
+        "we",
+        "our",
+        "your",
+        "be",
+        "using",
+    ]
 )
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
-_SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
-                          "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "ı": "i"})
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "ı": "i",
+    }
+)
 
 
 def ascii_fold(text: str) -> str:

@@ -67,10 +67,10 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text; raise ProblemsError located at ``path:line`` on any mistake."""
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise ProblemsError([Problem(path, line, "the file contains a NUL byte")])
+        nul_line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ProblemsError([Problem(path, nul_line, "the file contains a NUL byte")])
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
