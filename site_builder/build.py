@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+
 from .errors import Problem, ProblemsError, Severity, errors_only
-from .loader import load_site
+from .loader import display_path, load_site
 from .markup import MarkdownRenderer
 from .model import Site
 from .output import check_output_dir, write_site
@@ -49,11 +51,28 @@ def load_checked(project: Path, strict: bool = False) -> tuple[Site, list[Proble
     return site, [p for p in problems if p.severity is Severity.WARNING]
 
 
+def template_problem(exc: jinja2.TemplateError) -> Problem:
+    """Locate a template error at ``template:line`` for the user."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(exc.filename or exc.name or "<template>", exc.lineno, exc.message or str(exc))
+    frame, where = exc.__traceback__, None
+    while frame is not None:
+        filename = frame.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".bib", ".json")):
+            where = (filename, frame.tb_lineno)
+        frame = frame.tb_next
+    path, line = where if where else ("<template>", None)
+    return Problem(display_path(Path(path)), line, f"template error: {exc}")
+
+
 def render_site(project: Path, site: Site) -> list[tuple[str, bytes]]:
-    """Render every page of the site in memory."""
+    """Render every page of the site in memory; template mistakes become located problems."""
     env = make_environment(theme_dirs(project, "templates"))
     markdown = MarkdownRenderer()
-    return [(path, html.encode("utf-8")) for path, html in render_pages(site, env, markdown)]
+    try:
+        return [(path, html.encode("utf-8")) for path, html in render_pages(site, env, markdown)]
+    except jinja2.TemplateError as exc:
+        raise ProblemsError([template_problem(exc)]) from None
 
 
 def build(project: Path, out: Path, strict: bool = False) -> BuildResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +13,15 @@ from markupsafe import Markup
 
 from .categories import category_name
 from .config import SiteConfig
+from .facets import publication_index, search_index
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .slugs import ascii_fold
 
 RECENT_ON_HOME = 5
+# The publications page carries this many papers in its HTML; the rest are listed on year
+# pages (complete without JavaScript) and rendered from the JSON index by the script.
+LIST_HTML_LIMIT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,15 @@ def by_year(papers: Sequence[PaperView]) -> tuple[YearGroup, ...]:
     )
 
 
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _script_json(value: object) -> str:
+    """Return JSON safe to inline in a ``<script type="application/json">`` element."""
+    return _json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def root_for(path: str) -> str:
     """Return the relative prefix from an output page back to the site root (``./``, ``../../``)."""
     depth = path.count("/")
@@ -135,10 +149,29 @@ def render_pages(
             years=years,
         ),
     )
+    shown = views[:LIST_HTML_LIMIT]
+    truncated = len(shown) < len(views)
+    index = publication_index(site.publications, config.members)
+    index["complete"] = not truncated
     yield (
         "publications/index.html",
-        _page(env, "publications.html", "publications/index.html", config, years=years, total=len(views)),
+        _page(
+            env,
+            "publications.html",
+            "publications/index.html",
+            config,
+            years=by_year(shown),
+            all_years=years,
+            truncated=truncated,
+            total=len(views),
+            index_json=Markup(_script_json(index)),
+        ),
     )
+    if truncated:
+        for group in years:
+            path = f"publications/years/{group.year}/index.html"
+            yield path, _page(env, "year.html", path, config, group=group, all_years=years, total=len(views))
+    yield "publications/search.json", _json(search_index(site.publications))
     for i, view in enumerate(views):
         path = f"{view.path}index.html"
         newer = views[i - 1] if i > 0 else None

@@ -1,0 +1,131 @@
+"""The data behind the filterable publications page: facet vocabularies and a compact paper index.
+
+Pure: papers in, JSON-ready values out. The browser script (``static/js/publications.js``)
+reads ``publications/index.json`` (facets, one row per paper) and, when someone first
+searches, ``publications/search.json`` (one folded search text per paper).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .categories import category_name
+from .markup import clean_latex
+from .model import Publication
+from .slugs import slugify
+
+INDEX_FIELDS = ("slug", "title", "date", "authors", "et_al", "category", "venue", "tags", "flags", "links")
+FLAG_CODE = 1
+FLAG_SELECTED = 2
+_WORD = re.compile(r"[a-z0-9]+(?:['’.-][a-z0-9]+)*")
+_STOP = frozenset(
+    "a an the of on in for and to with via from is are at by as or we our this that these those it its "
+    "be been was were which can not no".split()
+)
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lowercased without accents, as the browser folds a query (``Dollár`` → ``dollar``)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def author_slug(name: str) -> str:
+    """Return the URL slug of an author's name (``Piotr Dollár`` → ``piotr-dollar``)."""
+    return slugify(name) or "author"
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Distinct values of one facet, in display order, with their index."""
+
+    values: tuple[str, ...]
+
+    def index(self) -> dict[str, int]:
+        """Return each value's position."""
+        return {v: i for i, v in enumerate(self.values)}
+
+
+def author_vocabulary(papers: Sequence[Publication], members: Sequence[str]) -> Vocabulary:
+    """Return every author: lab members first (in ``site.yaml`` order), then by paper count and name."""
+    counts: dict[str, int] = {}
+    for pub in papers:
+        for name in pub.authors:
+            counts[name] = counts.get(name, 0) + 1
+    member_keys = {fold(m): i for i, m in enumerate(members)}
+
+    def order(name: str) -> tuple[int, int, int, str]:
+        rank = member_keys.get(fold(name))
+        return (0, rank, 0, "") if rank is not None else (1, 0, -counts[name], fold(name))
+
+    return Vocabulary(tuple(sorted(counts, key=order)))
+
+
+def search_text(pub: Publication) -> str:
+    """Return the folded text a query is matched against: title, authors, venue, tags, abstract words."""
+    head = " ".join([pub.title, *pub.authors, pub.venue or "", *pub.tags, pub.category or ""])
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(fold(clean_latex(pub.abstract))):
+        if word not in _STOP and len(word) > 1:
+            seen.setdefault(word, None)
+    return f"{fold(head)} | {' '.join(seen)}"
+
+
+def publication_index(papers: Sequence[Publication], members: Sequence[str]) -> dict[str, Any]:
+    """Return the compact index of every paper, newest first, for the filters."""
+    authors = author_vocabulary(papers, members)
+    author_ix = authors.index()
+    categories = Vocabulary(tuple(sorted({p.category for p in papers if p.category})))
+    venues = Vocabulary(tuple(sorted({p.venue for p in papers if p.venue}, key=fold)))
+    tags = Vocabulary(tuple(sorted({t for p in papers for t in p.tags}, key=fold)))
+    cat_ix, venue_ix, tag_ix = categories.index(), venues.index(), tags.index()
+    member_keys = {fold(m) for m in members}
+    rows = []
+    for pub in papers:
+        flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
+        rows.append(
+            [
+                pub.slug,
+                pub.title,
+                pub.date.isoformat(),
+                [author_ix[a] for a in pub.authors],
+                1 if pub.et_al else 0,
+                cat_ix[pub.category] if pub.category else -1,
+                venue_ix[pub.venue] if pub.venue else -1,
+                [tag_ix[t] for t in pub.tags],
+                flags,
+                [[link.kind, link.url] for link in pub.links],
+            ]
+        )
+    return {
+        "version": 1,
+        "fields": [
+            "slug",
+            "title",
+            "date",
+            "authors",
+            "et_al",
+            "category",
+            "venue",
+            "tags",
+            "flags",
+            "links",
+        ],
+        "authors": list(authors.values),
+        "author_slugs": [author_slug(a) for a in authors.values],
+        "members": [i for i, a in enumerate(authors.values) if fold(a) in member_keys],
+        "categories": [[c, category_name(c)] for c in categories.values],
+        "venues": list(venues.values),
+        "tags": list(tags.values),
+        "papers": rows,
+    }
+
+
+def search_index(papers: Sequence[Publication]) -> list[str]:
+    """Return the folded search text of every paper, in the index's order."""
+    return [search_text(p) for p in papers]
