@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .categories import category_name
 from .config import SiteConfig
-from .facets import publication_index, search_index
+from .facets import author_slug, publication_index, search_index
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .slugs import ascii_fold
@@ -30,6 +30,7 @@ class AuthorView:
 
     name: str
     member: bool
+    slug: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def paper_views(site: Site, markdown: MarkdownRenderer) -> tuple[PaperView, ...]
             PaperView(
                 pub=pub,
                 path=f"publications/{pub.slug}/",
-                authors=tuple(AuthorView(a, _name_key(a) in members) for a in pub.authors),
+                authors=tuple(AuthorView(a, _name_key(a) in members, author_slug(a)) for a in pub.authors),
                 abstract_html=markdown.render(pub.abstract) if pub.abstract else Markup(""),
                 category_name=category_name(pub.category) if pub.category else None,
             )
