@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .categories import ARXIV_CATEGORIES
 from .errors import Problem
 
 MONTHS = {name: i for i, name in enumerate(calendar.month_abbr) if name}
@@ -71,6 +72,8 @@ _CAMEL_PREFIXES = ("Mc", "Mac", "Fitz", "De", "Di", "Da", "Du", "La", "Le", "Van
 ORG_WORDS = frozenset(
     [
         "Team",
+        "Workshop",
+        "Scientific",
         "Collaboration",
         "Consortium",
         "Group",
@@ -232,7 +235,8 @@ def _is_org(name: str) -> str | None:
             continue
         if not (_is_upper(tok[0]) or tok[0].isdigit()) or not re.fullmatch(r"[\w&.'-]+", tok):
             return None
-    return "known" if any(t in ORG_WORDS for t in tokens) else "plain"
+    pieces = {piece for tok in tokens for piece in re.split(r"[-/]", tok)}
+    return "known" if pieces & ORG_WORDS else "plain"
 
 
 def _author_penalty(name: str, first: bool) -> float:
@@ -240,14 +244,53 @@ def _author_penalty(name: str, first: bool) -> float:
     kind = person_name_kind(name)
     if kind == "person":
         return 0.0
+    tokens = name.split(" ")
+    if not first and all(_is_upper(tok[:1]) and _CAMEL_NAME.fullmatch(tok) for tok in tokens):
+        return 1.0  # KyungHyun Cho, JunYoung Gwak: capitals inside a name, after the first author
     org = _is_org(name)
-    if org == "known":
-        return 1.0
+    if org is not None:
+        penalty = 1.0 if org == "known" else 4.0
+        penalty += max(0, len(tokens) - 3)  # organisations that sign papers have short names
+        if len(tokens[0]) == 1:
+            penalty += 2.0  # "O Scientific Collaboration": the tail of "LIGO", not a name
+        if kind == "mononym":
+            penalty = min(penalty, 3.0)
+        return penalty
     if kind == "mononym":
         return 3.0
-    if org == "plain":
-        return 4.0
     return 100.0 if first else 20.0
+
+
+_GLUED_IN_NAME = re.compile(r"[a-z]{3}(?=[A-Z][a-z])")
+_CAMEL_NAME = re.compile(r"[^\W\d_][^\W\d_'-]*(?:[-'][^\W\d_]+)*\.?")
+# A title word that runs a long lowercase stretch into a capitalised word looks like a
+# title glued to a name ("ModelingJunyoung"), not like CamelCase ("TensorFlow").
+_GLUED_IN_TITLE = re.compile(r"[a-z]{6,}[A-Z][a-z]")
+_CAMEL_TITLE_END = re.compile(r"([a-z]+)[A-Z][a-z]*$")
+
+
+def _boundary_penalty(title: str, first: str, part: str, i: int) -> float:
+    """Score how unlikely it is that the title ends at ``part[i]`` (0 when it ends naturally)."""
+    penalty = 0.0
+    prev, nxt = part[i - 1], part[i + 1 : i + 2]
+    if len(title) > 1 and title[-1] in "'’" and _is_upper(title[-2]):
+        penalty += 2.0  # the O' of O'Neil, not a closing quote
+    elif _is_upper(prev) and _is_upper(nxt):
+        penalty += 2.5  # inside a run of capitals: "ATLAS" cut as "A" + "TLAS ..."
+    elif _is_upper(prev):
+        penalty += 0.5  # an acronym ending a title is plausible, but weaker evidence
+    camel_end = _CAMEL_TITLE_END.search(title)
+    if camel_end:
+        # "ModelBig" + "Science Workshop" rather than "Model" + "BigScience Workshop"; a short
+        # stretch before the capital ("DeepSpeed") is ordinary CamelCase, a long one is glue
+        penalty += 2.5 if len(camel_end.group(1)) >= 4 else 1.0
+    # "ReportDeepSeek-AI": a title word glued to the start of the name
+    penalty += len(_GLUED_IN_NAME.findall(first))
+    if re.match(r"[^\W\d_]-", first):
+        penalty += 2.0  # "176B-Parameter ...": the rest of a word, not a name
+    if _GLUED_IN_TITLE.search(title):
+        penalty += 1.5
+    return penalty
 
 
 # --- line 2 ------------------------------------------------------------------
@@ -289,29 +332,30 @@ def split_title_authors(text: str, max_authors: int = 3) -> Split:
             first = part[i:].strip()
             if not title or not first:
                 continue
-            penalty = rest_penalty + _author_penalty(first.replace(", ", " "), True)
-            if len(title) > 1 and title[-1] in "'’" and _is_upper(title[-2]):
-                penalty += 2.0  # the O' of O'Neil, not a closing quote
-            elif _is_upper(title[-1]):
-                # an acronym ending a title is plausible, an organisation cut from one is not
-                penalty += 0.5 if person_name_kind(first) else 2.0
-            scored.append((penalty, j, i, Split(title, (first, *others))))
+            author_penalty = rest_penalty + _author_penalty(first.replace(", ", " "), True)
+            penalty = author_penalty + _boundary_penalty(title, first, part, i)
+            scored.append((penalty, j, i, Split(title, (first, *others), f"{author_penalty}")))
     if not scored:
+        # e.g. a first author written in lower case: keep the trailing parts that are names
+        k = len(parts)
+        while k > 1 and _author_penalty(parts[k - 1], False) < 20 and len(parts) - k < max_authors:
+            k -= 1
+        if k < len(parts):
+            return Split(", ".join(parts[:k]), tuple(parts[k:]), "cannot tell where the title ends")
         return Split(text, (), "no author found after the title")
     scored.sort(key=lambda s: (s[0], s[1], s[2]))
     best_penalty, _, _, best = scored[0]
+    author_penalty = float(best.uncertain or 0)
     reason = None
-    if best_penalty >= 20:
+    if author_penalty >= 20:
         reason = "an author name does not look like a name"
-    elif best_penalty >= 2:
+    elif author_penalty >= 2:
         reason = f"unusual first author {best.authors[0]!r}"
     else:
         for penalty, _, _, alt in scored[1:]:
             if penalty - best_penalty <= 1.5 and alt.title != best.title:
                 reason = f"could also be title {alt.title!r} by {alt.authors[0]!r}"
                 break
-    if reason is None:
-        return best
     return Split(best.title, best.authors, reason)
 
 
@@ -399,8 +443,8 @@ def _entry(
     split = split_title_authors(title_line)
     abstract = " ".join(text for _, text in body[1:])
     category = match["category"]
-    if "." not in category:
-        category = f"cs.{category}"
+    if "." not in category and f"cs.{category}" in ARXIV_CATEGORIES:
+        category = f"cs.{category}"  # two letters are a computer-science class, as profiles show them
     entry = ListingEntry(
         line=number,
         title=split.title,

@@ -20,13 +20,19 @@ def safe_join(root: Path, relative: str) -> Path:
 
 
 def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None:
-    """Refuse an output folder that is the project, a source folder, or a parent of one."""
+    """Refuse an output folder that is the project, a parent of it, or in or above a source folder."""
     target = out.resolve()
-    guarded = [project.resolve(), *[(project / name).resolve() for name in protected]]
-    for path in guarded:
-        if target == path or target in path.parents:
+    root = project.resolve()
+    if target == root or target in root.parents:
+        raise SiteBuilderError(
+            f"refusing to build into {out}: it would replace the project folder {root}"
+            " (choose an output folder such as _site)"
+        )
+    for name in protected:
+        source = (project / name).resolve()
+        if target == source or source in target.parents or target in source.parents:
             raise SiteBuilderError(
-                f"refusing to build into {out}: it would replace {path}"
+                f"refusing to build into {out}: it would replace files in {source}"
                 " (choose an output folder such as _site)"
             )
 

@@ -103,7 +103,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 def _represent_prose(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value.strip("\n") else (">" if len(value) > 72 else None)
+    if value != value.strip():
+        style = None  # let the emitter quote it: block styles cannot keep edge whitespace exactly
+    elif "\n" in value:
+        style = "|"
+    elif len(value) > 72:
+        style = ">"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,7 +39,10 @@ def papers() -> list[dict[str, object]]:
     """Return every paper of the test site, read from the YAML files."""
     from .browser_site import EXTRA_PAPERS
 
-    records = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (REPO / "content" / "publications").glob("*.yaml")]
+    records = [
+        yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in (REPO / "content" / "publications").glob("*.yaml")
+    ]
     records += [yaml.safe_load(text) for text in EXTRA_PAPERS.values()]
     return records
 
@@ -53,8 +55,10 @@ def shown_titles(page: Page) -> list[str]:
     return page.locator("#results li.paper h3 a").all_inner_texts()
 
 
-def chip(page: Page, facet: str, text: str):  # noqa: ANN201 - a Playwright Locator
-    return page.locator(f"#facet-{facet} label.chip").filter(has=page.locator("span", has_text=re.compile(f"^{re.escape(text)}$")))
+def chip(page: Page, facet: str, text: str):
+    return page.locator(f"#facet-{facet} label.chip").filter(
+        has=page.locator("span", has_text=re.compile(f"^{re.escape(text)}$"))
+    )
 
 
 def status(page: Page) -> str:
@@ -75,7 +79,9 @@ def test_year_facet_and_or_within(pubs: Page) -> None:
     assert sorted(shown_titles(pubs)) == sorted(r["title"] for r in records if year_of(r) == 2023)
     chip(pubs, "year", "2021").click()
     assert sorted(shown_titles(pubs)) == sorted(r["title"] for r in records if year_of(r) in (2021, 2023))
-    assert status(pubs) == f"Showing {sum(year_of(r) in (2021, 2023) for r in records)} of {len(records)} papers"
+    assert (
+        status(pubs) == f"Showing {sum(year_of(r) in (2021, 2023) for r in records)} of {len(records)} papers"
+    )
 
 
 def test_category_shows_human_name_and_filters(pubs: Page) -> None:
@@ -139,8 +145,12 @@ def test_code_venue_tag_selected(pubs: Page) -> None:
 def test_text_search(pubs: Page, query: str, expected: list[str] | None) -> None:
     if expected is None:  # every paper with both words somewhere in its title, authors or abstract
         expected = [
-            r["title"] for r in papers()
-            if all(w in " ".join([r["title"], *r["authors"], r.get("abstract", "")]).lower() for w in ("grauman", "ego"))
+            r["title"]
+            for r in papers()
+            if all(
+                w in " ".join([r["title"], *r["authors"], r.get("abstract", "")]).lower()
+                for w in ("grauman", "ego")
+            )
         ]
         assert len(expected) >= 3
     pubs.locator("#q").fill(query)
@@ -151,7 +161,9 @@ def test_text_search(pubs: Page, query: str, expected: list[str] | None) -> None
 
 def test_search_matches_abstract_words(pubs: Page) -> None:
     pubs.locator("#q").fill("sylvester equation")
-    assert shown_titles(pubs) == ["Training-Free Robust Multimodal Learning via Sample-Wise Jacobian Regularization"]
+    assert shown_titles(pubs) == [
+        "Training-Free Robust Multimodal Learning via Sample-Wise Jacobian Regularization"
+    ]
 
 
 def test_sort_orders(pubs: Page) -> None:
@@ -165,8 +177,13 @@ def test_sort_orders(pubs: Page) -> None:
 def test_url_state_round_trip_and_back_button(page: Page, site_url: str) -> None:
     records = papers()
     page.goto(site_url + "publications/?year=2024&author=zihui-xue&q=video")
-    expected = [r["title"] for r in records if year_of(r) == 2024 and "Zihui Xue" in r["authors"]
-                and "video" in (r["title"] + r.get("abstract", "")).lower()]
+    expected = [
+        r["title"]
+        for r in records
+        if year_of(r) == 2024
+        and "Zihui Xue" in r["authors"]
+        and "video" in (r["title"] + r.get("abstract", "")).lower()
+    ]
     assert sorted(shown_titles(page)) == sorted(expected)
     expect(page.locator("#q")).to_have_value("video")
     expect(chip(page, "year", "2024").locator("input")).to_be_checked()

@@ -1,0 +1,146 @@
+"""Markdown to safe HTML, the LaTeX leftovers of listings, and math to MathML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from site_builder.markup import MarkdownRenderer, clean_latex
+
+from .helpers import find, parse_html, squash
+
+EN, EM, LQ, RQ = "\u2013", "\u2014", "\u201c", "\u201d"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("58.5\\% accuracy", "58.5% accuracy"),
+        ("100\\%", "100%"),
+        ("a \\& b, \\#1, x\\_y", "a & b, #1, x_y"),
+        ("to ''translate'' features", f"to {LQ}translate{RQ} features"),
+        ("``open'' and ''close''", f"{LQ}open{RQ} and {LQ}close{RQ}"),
+        ("pages 10--20", f"pages 10{EN}20"),
+        ("tasks -- hand-object", f"tasks {EN} hand-object"),
+        ("a pause---then", f"a pause{EM}then"),
+        ("one --- two", f"one {EM} two"),
+        ("----", "----"),
+        ("well-known", "well-known"),
+        ("https://example.org/a--b/", "https://example.org/a--b/"),
+        ("see https://x.org/a---b--c and 1--2", f"see https://x.org/a---b--c and 1{EN}2"),
+        ("(http://ego-exo4d-data.org/--) -- done", f"(http://ego-exo4d-data.org/--) {EN} done"),
+        ("<!-- note -->", "<!-- note -->"),
+        ("a -> b", "a -> b"),
+        ("plain text", "plain text"),
+    ],
+)
+def test_clean_latex(text: str, expected: str) -> None:
+    assert clean_latex(text) == expected
+
+
+@pytest.fixture(scope="module")
+def md() -> MarkdownRenderer:
+    return MarkdownRenderer()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Accuracy 58.5\\%.", "<p>Accuracy 58.5%.</p>"),
+        ("to ''translate'' it", f"<p>to {LQ}translate{RQ} it</p>"),
+        ("10--20 and a---b", f"<p>10{EN}20 and a{EM}b</p>"),
+        ("*emphasis* and **strong**", "<p><em>emphasis</em> and <strong>strong</strong></p>"),
+        ("<b>bold</b>", "<p>&lt;b&gt;bold&lt;/b&gt;</p>"),
+        ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+        ("x <img src=x onerror=alert(1)> y", "<p>x &lt;img src=x onerror=alert(1)&gt; y</p>"),
+        ("Tom & Jerry", "<p>Tom &amp; Jerry</p>"),
+        (
+            "Project page: https://example.org/a--b/",
+            '<p>Project page: <a href="https://example.org/a--b/">https://example.org/a--b/</a></p>',
+        ),
+        ("[site](https://example.org/x--y)", '<p><a href="https://example.org/x--y">site</a></p>'),
+        ("costs $5 and $6 today", "<p>costs $5 and $6 today</p>"),
+    ],
+)
+def test_render_exact(md: MarkdownRenderer, text: str, expected: str) -> None:
+    assert str(md.render(text)).strip() == expected
+
+
+def test_render_without_latex_keeps_dashes(md: MarkdownRenderer) -> None:
+    assert str(md.render("a -- b and 5\\%", latex=False)).strip() == "<p>a -- b and 5\\%</p>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](javascript:alert(1))",
+        "[x](JavaScript:alert(1))",
+        "[x](  javascript:alert(1))",
+        "[x](vbscript:msgbox(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "![x](javascript:alert(1))",
+        "[x][ref]\n\n[ref]: javascript:alert(1)",
+        "<javascript:alert(1)>",
+    ],
+)
+def test_unsafe_links_are_dropped(md: MarkdownRenderer, text: str) -> None:
+    html = str(md.render(text))
+    elements = parse_html(html)
+    for element in elements:
+        for attr in ("href", "src"):
+            value = element.attrs.get(attr)
+            if value is not None:
+                compact = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+                assert not compact.startswith(("javascript:", "vbscript:", "data:")), html
+        assert element.tag not in ("script", "iframe")
+        assert not any(name.startswith("on") for name in element.attrs)
+
+
+def test_safe_links_are_kept(md: MarkdownRenderer) -> None:
+    html = str(md.render("[a](https://a.org) [b](mailto:b@c.org) [c](../rel/) [d](#frag)"))
+    hrefs = [e.attrs["href"] for e in find(parse_html(html), "a")]
+    assert hrefs == ["https://a.org", "mailto:b@c.org", "../rel/", "#frag"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("$x^2$", ["msup"]),
+        ("$\\frac{a}{b}$", ["mfrac"]),
+        ("$\\sqrt{n}$", ["msqrt"]),
+        ("$\\mathcal{O}(n)$", ["mi"]),
+        ("$a_{i}$", ["msub"]),
+    ],
+)
+def test_math_becomes_mathml(md: MarkdownRenderer, text: str, tags: list[str]) -> None:
+    html = str(md.render(f"We get {text} here."))
+    elements = parse_html(html)
+    maths = find(elements, "math")
+    assert len(maths) == 1, html
+    inner = {e.tag for e in elements if any(p is maths[0] for p in e.parents)}
+    for tag in tags:
+        assert tag in inner, html
+    assert "$" not in squash(parse_html(html)[0].text)
+
+
+def test_math_is_not_touched_by_latex_cleaning(md: MarkdownRenderer) -> None:
+    html = str(md.render("Range $a--b$ and 10--20."))
+    elements = parse_html(html)
+    (math,) = find(elements, "math")
+    assert EN not in math.text
+    assert f"10{EN}20" in squash(elements[0].text)
+
+
+def test_math_x_squared(md: MarkdownRenderer) -> None:
+    elements = parse_html(str(md.render("$x^2$")))
+    (sup,) = find(elements, "msup")
+    assert [(e.tag, e.text) for e in elements if any(p is sup for p in e.parents)] == [
+        ("mi", "x"),
+        ("mn", "2"),
+    ]
+    assert find(elements, "math")[0].inside("p") is not None
+
+
+def test_plain_text_for_descriptions(md: MarkdownRenderer) -> None:
+    assert md.plain("58.5\\%  on\n''hard'' -- cases") == f"58.5% on {LQ}hard{RQ} {EN} cases"
