@@ -129,3 +129,78 @@ def publication_index(papers: Sequence[Publication], members: Sequence[str]) -> 
 def search_index(papers: Sequence[Publication]) -> list[str]:
     """Return the folded search text of every paper, in the index's order."""
     return [search_text(p) for p in papers]
+
+
+TOP_AUTHORS = 12  # besides lab members; the script shows the same ones (static/js/publications.js)
+RANGE_FROM_YEARS = 9  # with this many years the year facet also offers a from–to range
+
+
+@dataclass(frozen=True, slots=True)
+class FacetOption:
+    """One checkbox of a facet, as first shown (no filter active)."""
+
+    value: str
+    label: str
+    count: int
+    title: str = ""
+    member: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FacetPanel:
+    """The filter controls of the publications page, rendered in HTML so nothing shifts on load."""
+
+    years: tuple[FacetOption, ...]
+    year_range: tuple[int, ...]
+    categories: tuple[FacetOption, ...]
+    authors: tuple[FacetOption, ...]
+    venues: tuple[FacetOption, ...]
+    tags: tuple[FacetOption, ...]
+    code: int
+    selected: int
+    more_authors: bool
+
+
+def facet_panel(index: dict[str, Any]) -> FacetPanel:
+    """Return the facet options and their counts over every paper, in the script's order."""
+    rows = index["papers"]
+    years: dict[int, int] = {}
+    cats = [0] * len(index["categories"])
+    venues = [0] * len(index["venues"])
+    tags = [0] * len(index["tags"])
+    authors = [0] * len(index["authors"])
+    code = selected = 0
+    for _slug, _title, date, author_ix, _et_al, cat, venue, tag_ix, flags, _links in rows:
+        year = int(date[:4])
+        years[year] = years.get(year, 0) + 1
+        if cat >= 0:
+            cats[cat] += 1
+        if venue >= 0:
+            venues[venue] += 1
+        for t in tag_ix:
+            tags[t] += 1
+        for a in author_ix:
+            authors[a] += 1
+        code += 1 if flags & FLAG_CODE else 0
+        selected += 1 if flags & FLAG_SELECTED else 0
+    members = index["members"]
+    member_set = set(members)
+    others = sorted((a for a in range(len(authors)) if a not in member_set), key=lambda a: (-authors[a], a))
+    shown = [*members, *others[:TOP_AUTHORS]]
+    ordered_years = sorted(years, reverse=True)
+    return FacetPanel(
+        years=tuple(FacetOption(str(y), str(y), years[y]) for y in ordered_years),
+        year_range=tuple(sorted(years)) if len(years) >= RANGE_FROM_YEARS else (),
+        categories=tuple(
+            FacetOption(code_, name, cats[i], title=code_) for i, (code_, name) in enumerate(index["categories"])
+        ),
+        authors=tuple(
+            FacetOption(index["author_slugs"][a], index["authors"][a], authors[a], member=a in member_set)
+            for a in shown
+        ),
+        venues=tuple(FacetOption(v, v, venues[i]) for i, v in enumerate(index["venues"])),
+        tags=tuple(FacetOption(t, t, tags[i]) for i, t in enumerate(index["tags"])),
+        code=code,
+        selected=selected,
+        more_authors=len(authors) > len(shown),
+    )

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .categories import category_name
 from .config import SiteConfig
-from .facets import author_slug, publication_index, search_index
+from .facets import author_slug, facet_panel, publication_index, search_index
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .slugs import ascii_fold
@@ -166,6 +166,7 @@ def render_pages(
             truncated=truncated,
             total=len(views),
             index_json=Markup(_script_json(index)),
+            facets=facet_panel(index),
         ),
     )
     if truncated:

@@ -52,7 +52,8 @@ def year_of(record: dict[str, object]) -> int:
 
 
 def shown_titles(page: Page) -> list[str]:
-    return page.locator("#results li.paper h3 a").all_inner_texts()
+    """Return the titles of the papers on screen, from whichever list the page shows."""
+    return page.locator("#results:not([hidden]) li.paper h3 a, #static-list:not([hidden]) li.paper h3 a").all_inner_texts()
 
 
 def chip(page: Page, facet: str, text: str):

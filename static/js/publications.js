@@ -7,8 +7,6 @@
   "use strict";
 
   const PAGE_SIZE = 100;
-  const TOP_AUTHORS = 12;
-  const RANGE_FROM_YEARS = 9;
 
   const fold = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   const el = (tag, attrs, ...children) => {
@@ -93,8 +91,6 @@
     const venueByName = new Map(data.venues.map((v, i) => [v, i]));
     const tagByName = new Map(data.tags.map((t, i) => [t, i]));
     const members = new Set(data.members);
-    const authorTotals = new Int32Array(data.authors.length);
-    for (let i = 0; i < n; i++) for (const a of authorsOf[i]) authorTotals[a]++;
     let titleOrder = null;
 
     const state = {
@@ -154,55 +150,47 @@
     const sort = document.getElementById("sort");
     const status = document.getElementById("status");
     const results = document.getElementById("results");
+    const staticList = document.getElementById("static-list");
     const yearFrom = document.getElementById("year-from");
     const yearTo = document.getElementById("year-to");
 
+    // The options shown at first are in the HTML; others (authors picked by name) are made here.
     function option(name, value, label, extraClass) {
+      const existing = form.querySelector(`input[type=checkbox][name="${name}"][value="${CSS.escape(value)}"]`);
+      if (existing) {
+        const lab = existing.closest("label");
+        return { label: lab, input: existing, count: lab.querySelector(".n"), existing: true };
+      }
       const input = el("input", { type: "checkbox", name, value });
       const count = el("span", { class: "n" });
       const lab = el("label", { class: "chip" + (extraClass ? " " + extraClass : "") }, input, el("span", { text: label }), count);
       return { label: lab, input, count };
     }
-    function facet(id, name, values, labelOf, titleOf, classOf) {
+    function facet(id, name, values, valueOf) {
       const box = document.querySelector(`#${id} .options`);
       const opts = new Map();
+      if (!box) return { box, opts };
       for (const v of values) {
-        const o = option(name, String(v), labelOf(v), classOf ? classOf(v) : "");
-        if (titleOf) o.label.title = titleOf(v);
-        opts.set(v, o);
-        box.append(o.label);
+        const o = option(name, valueOf(v), valueOf(v));
+        if (o.existing) opts.set(v, o);
       }
       return { box, opts };
     }
     const yearFacet = facet("facet-year", "year", years, String);
-    const catFacet = facet("facet-category", "category", data.categories.map((_, i) => i),
-      (i) => data.categories[i][1], (i) => data.categories[i][0]);
+    const catFacet = facet("facet-category", "category", data.categories.map((_, i) => i), (i) => data.categories[i][0]);
     const venueFacet = facet("facet-venue", "venue", data.venues.map((_, i) => i), (i) => data.venues[i]);
     const tagFacet = facet("facet-tag", "tag", data.tags.map((_, i) => i), (i) => data.tags[i]);
-    if (data.venues.length) document.getElementById("facet-venue").hidden = false;
-    if (data.tags.length) document.getElementById("facet-tag").hidden = false;
-    const moreBox = document.querySelector("#facet-more .options");
     const codeOpt = option("code", "1", "Has code");
     const selectedOpt = option("selected", "1", "Selected");
-    moreBox.append(codeOpt.label);
-    if (flags.some((f) => f & 2)) moreBox.append(selectedOpt.label);
-    if (!data.categories.length) document.getElementById("facet-category").hidden = true;
-
-    if (years.length >= RANGE_FROM_YEARS) {
-      document.querySelector("#facet-year .range").hidden = false;
-      const asc = [...years].sort((a, b) => a - b);
-      yearFrom.append(el("option", { value: "", text: "any" }), ...asc.map((y) => el("option", { value: String(y), text: String(y) })));
-      yearTo.append(el("option", { value: "", text: "any" }), ...asc.map((y) => el("option", { value: String(y), text: String(y) })));
-    }
 
     // Authors: lab members, then the most frequent, then anyone picked through the type-ahead.
     const authorBox = document.querySelector("#facet-author .options");
     const authorOpts = new Map();
     const topAuthors = [];
-    for (const m of data.members) topAuthors.push(m);
-    const byCount = data.authors.map((_, i) => i).filter((i) => !members.has(i))
-      .sort((a, b) => authorTotals[b] - authorTotals[a] || a - b);
-    for (const a of byCount.slice(0, TOP_AUTHORS)) topAuthors.push(a);
+    for (const input of authorBox.querySelectorAll("input[name=author]")) {
+      const a = authorBySlug.get(input.value);
+      if (a !== undefined) topAuthors.push(a);
+    }
     function authorOption(a) {
       let o = authorOpts.get(a);
       if (!o) {
@@ -219,10 +207,8 @@
       const same = current.length === wanted.length && wanted.every((a, k) => authorOption(a).label === current[k]);
       if (!same) authorBox.replaceChildren(...wanted.map((a) => authorOption(a).label));
     }
-    const typeahead = document.querySelector("#facet-author .typeahead");
     const authorInput = document.getElementById("author-input");
-    if (data.authors.length > topAuthors.length) {
-      typeahead.hidden = false;
+    if (authorInput) {
       const list = document.getElementById("author-list");
       let filled = false;
       authorInput.addEventListener("focus", () => {
@@ -253,8 +239,8 @@
     for (const [t, o] of tagFacet.opts) o.input.addEventListener("change", () => toggle(state.tags, t, o.input.checked));
     codeOpt.input.addEventListener("change", () => { state.code = codeOpt.input.checked; state.shown = PAGE_SIZE; update(true); });
     selectedOpt.input.addEventListener("change", () => { state.selected = selectedOpt.input.checked; state.shown = PAGE_SIZE; update(true); });
-    yearFrom.addEventListener("change", () => { state.from = yearFrom.value ? +yearFrom.value : null; update(true); });
-    yearTo.addEventListener("change", () => { state.to = yearTo.value ? +yearTo.value : null; update(true); });
+    if (yearFrom) yearFrom.addEventListener("change", () => { state.from = yearFrom.value ? +yearFrom.value : null; update(true); });
+    if (yearTo) yearTo.addEventListener("change", () => { state.to = yearTo.value ? +yearTo.value : null; update(true); });
     sort.addEventListener("change", () => { state.sort = sort.value; update(true); });
     q.addEventListener("input", () => { state.q = q.value; state.shown = PAGE_SIZE; loadFullText(); update(true, true); });
     q.addEventListener("focus", loadFullText);
@@ -356,8 +342,13 @@
     const built = new Map();
     function entry(i) {
       const slug = rows[i][0];
-      let node = serverNodes.get(slug) || built.get(slug);
-      if (!node) { node = buildEntry(i); built.set(slug, node); }
+      let node = built.get(slug);
+      if (!node) {
+        const server = serverNodes.get(slug);
+        node = server ? server.cloneNode(true) : buildEntry(i);
+        node.removeAttribute("id");  // the page's own list keeps the ids
+        built.set(slug, node);
+      }
       return node;
     }
 
@@ -445,9 +436,13 @@
       selectedOpt.label.classList.toggle("empty", c.selected === 0 && !state.selected);
       if (q.value !== state.q) q.value = state.q;
       sort.value = state.sort;
-      yearFrom.value = state.from === null ? "" : String(state.from);
-      yearTo.value = state.to === null ? "" : String(state.to);
-      renderResults(matched);
+      if (yearFrom) yearFrom.value = state.from === null ? "" : String(state.from);
+      if (yearTo) yearTo.value = state.to === null ? "" : String(state.to);
+      // Unfiltered, the page's own list is the view (nothing moves on load); otherwise the results.
+      const useStatic = data.complete && !active() && state.sort === "newest";
+      staticList.hidden = useStatic ? false : true;
+      results.hidden = useStatic;
+      if (!useStatic) renderResults(matched);
       const noun = (k) => (k === 1 ? "paper" : "papers");
       const text = active() ? `Showing ${matched.length} of ${n} ${noun(n)}` : `Showing all ${n} ${noun(n)}`;
       if (text !== lastStatus) { status.textContent = text; lastStatus = text; }
@@ -457,8 +452,6 @@
 
     readUrl();
     update(false);
-    document.getElementById("filters").hidden = false;
-    results.hidden = false;
     document.documentElement.classList.add("filters-ready");
   }
 
