@@ -69,24 +69,38 @@ def make_site(n: int, work: Path) -> Path:
         corpus = work / f"corpus-{n}"
         if not corpus.exists():
             subprocess.run(
-                [sys.executable, str(SHARED / "bench" / "gen_corpus.py"), str(n), str(corpus), "--no-pelican", "--no-hugo"],
-                check=True, stdout=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    str(SHARED / "bench" / "gen_corpus.py"),
+                    str(n),
+                    str(corpus),
+                    "--no-pelican",
+                    "--no-hugo",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         shutil.copytree(corpus / "content", project / "content")
     for name in ("templates", "static"):
         shutil.copytree(REPO / name, project / name)
     shutil.copy(REPO / "site.yaml", project / "site.yaml")
     out = project / "_site"
-    subprocess.run([sys.executable, "-m", "site_builder", "--root", str(project), "build", "--out", str(out)],
-                   check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+    subprocess.run(
+        [sys.executable, "-m", "site_builder", "--root", str(project), "build", "--out", str(out)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=REPO,
+    )
     return out
 
 
 def measure(out: Path, keys: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    page_bytes = gz(out / "publications" / "index.html") + gz(out / "static" / "css" / "site.css") + gz(
-        out / "static" / "js" / "publications.js"
+    page_bytes = (
+        gz(out / "publications" / "index.html")
+        + gz(out / "static" / "css" / "site.css")
+        + gz(out / "static" / "js" / "publications.js")
     )
     times: list[float] = []
     with serve_folder(out) as url, sync_playwright() as p:
@@ -99,7 +113,7 @@ def measure(out: Path, keys: int) -> dict[str, float]:
         q.focus()
         page.wait_for_function("() => !window.performance.getEntriesByName || true")
         page.wait_for_timeout(1500)  # search.json, if the page needs it, arrives after focus
-        text = (QUERY * 3)[: keys]
+        text = (QUERY * 3)[:keys]
         for ch in text:
             # Press the key from the page itself right after arming the observer.
             page.evaluate("() => { window.__press = () => {} }")
@@ -118,7 +132,9 @@ def measure(out: Path, keys: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="26,1000,10000")
     parser.add_argument("--keys", type=int, default=20)
     parser.add_argument("--work", type=Path, default=None)
@@ -128,8 +144,11 @@ def main() -> int:
     for n in (int(s) for s in args.sizes.split(",")):
         out = make_site(n, work)
         r = measure(out, args.keys)
-        print(f"{n:>7} {r['page_gz'] / 1024:>8.1f} KB {r['search_gz'] / 1024:>14.1f} KB "
-              f"{r['median_ms']:>14.1f} ms {r['p90_ms']:>5.1f} ms", flush=True)
+        print(
+            f"{n:>7} {r['page_gz'] / 1024:>8.1f} KB {r['search_gz'] / 1024:>14.1f} KB "
+            f"{r['median_ms']:>14.1f} ms {r['p90_ms']:>5.1f} ms",
+            flush=True,
+        )
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -15,8 +15,14 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
 
@@ -33,7 +39,9 @@ def main() -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, color_scheme=scheme, device_scale_factor=1)
+            page = browser.new_page(
+                viewport={"width": 1100, "height": 900}, color_scheme=scheme, device_scale_factor=1
+            )
             page.goto(base + "publications/")
             page.screenshot(path=str(out / f"publications-{scheme}.png"))
             page.close()

@@ -192,7 +192,8 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
         years=tuple(FacetOption(str(y), str(y), years[y]) for y in ordered_years),
         year_range=tuple(sorted(years)) if len(years) >= RANGE_FROM_YEARS else (),
         categories=tuple(
-            FacetOption(code_, name, cats[i], title=code_) for i, (code_, name) in enumerate(index["categories"])
+            FacetOption(code_, name, cats[i], title=code_)
+            for i, (code_, name) in enumerate(index["categories"])
         ),
         authors=tuple(
             FacetOption(index["author_slugs"][a], index["authors"][a], authors[a], member=a in member_set)

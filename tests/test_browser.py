@@ -53,7 +53,9 @@ def year_of(record: dict[str, object]) -> int:
 
 def shown_titles(page: Page) -> list[str]:
     """Return the titles of the papers on screen, from whichever list the page shows."""
-    return page.locator("#results:not([hidden]) li.paper h3 a, #static-list:not([hidden]) li.paper h3 a").all_inner_texts()
+    return page.locator(
+        "#results:not([hidden]) li.paper h3 a, #static-list:not([hidden]) li.paper h3 a"
+    ).all_inner_texts()
 
 
 def chip(page: Page, facet: str, text: str):
