@@ -217,8 +217,16 @@ def test_members_are_highlighted_and_others_are_not(built: tuple[Path, Path]) ->
     assert squash(authors.text) == "Edsger Dijkstra, et al."
     for page, elements in pages(out).items():
         for element in elements:
-            if "member" in element.classes:
+            if "member" in element.classes and "chip" not in element.classes:
                 assert squash(element.text) in {"Ada Lovelace", "Grace Hopper"}, page
+    # The author filter marks the same people, and only them, as members.
+    elements = parse_file(out / "publications/index.html")
+    member_chips = {
+        e.attrs["value"]
+        for e in elements
+        if e.tag == "input" and (chip := e.inside("label", "chip")) is not None and "member" in chip.classes
+    }
+    assert member_chips == {"ada-lovelace", "grace-hopper"}
 
 
 def test_code_badge_only_on_papers_with_code(built: tuple[Path, Path]) -> None:
