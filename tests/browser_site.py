@@ -81,3 +81,16 @@ def build_test_site(tmp: Path) -> Path:
     out = tmp / "_site"
     build(project, out)
     return out
+
+
+MANY_AUTHORS = [
+    "Ada Lovelace", "Charles Babbage", "Grace Hopper", "Alan Turing", "Edsger Dijkstra",
+    "Barbara Liskov", "Donald Knuth", "Frances Allen",
+]  # fmt: skip
+EXTRA_PAPERS["2015-lovelace-many-hands"] = (
+    "title: Many Hands Make Light Work\n"
+    "authors:\n"
+    + "".join(f"  - {a}\n" for a in MANY_AUTHORS)
+    + "date: 2015-09-01\ncategory: cs.SE\nhas_code: false\n"
+    "abstract: Eight authors, one paper.\n"
+)

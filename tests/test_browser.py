@@ -31,6 +31,7 @@ def pubs(page: Page, site_url: str) -> Page:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(site_url + "publications/")
     expect(page.locator("#filters")).to_be_visible()
+    page.wait_for_selector("html.filters-ready", state="attached")
     yield page
     assert errors == []
 
@@ -53,9 +54,10 @@ def year_of(record: dict[str, object]) -> int:
 
 def shown_titles(page: Page) -> list[str]:
     """Return the titles of the papers on screen, from whichever list the page shows."""
+    page.wait_for_selector("html.filters-ready", state="attached")
     return page.locator(
         "#results:not([hidden]) li.paper h3 a, #static-list:not([hidden]) li.paper h3 a"
-    ).all_inner_texts()
+    ).all_text_contents()
 
 
 def chip(page: Page, facet: str, text: str):
@@ -215,8 +217,11 @@ def test_keyboard_only(pubs: Page) -> None:
     pubs.keyboard.type("egocentric")
     n = len(shown_titles(pubs))
     assert 0 < n < len(papers())
-    pubs.keyboard.press("Tab")  # to the first year option
-    focused = pubs.evaluate("document.activeElement.name + '=' + document.activeElement.value")
+    for _ in range(3):  # past the "Filters" toggle to the first year option
+        pubs.keyboard.press("Tab")
+        focused = pubs.evaluate("document.activeElement.name + '=' + document.activeElement.value")
+        if focused.startswith("year="):
+            break
     assert focused.startswith("year=")
     pubs.keyboard.press("Space")
     assert pubs.evaluate("document.activeElement.checked") is True
@@ -248,7 +253,7 @@ def test_without_javascript_every_paper_is_listed(browser: Browser, site_url: st
     page = context.new_page()
     page.goto(site_url + "publications/")
     expect(page.locator("#filters")).to_be_hidden()
-    titles = page.locator("#static-list li.paper h3 a").all_inner_texts()
+    titles = page.locator("#static-list li.paper h3 a").all_text_contents()
     assert sorted(titles) == sorted(r["title"] for r in papers())
     years = page.locator("#static-list section.year h2").all_inner_texts()
     assert [int(y.split()[0]) for y in years] == sorted({year_of(r) for r in papers()}, reverse=True)
@@ -258,6 +263,13 @@ def test_without_javascript_every_paper_is_listed(browser: Browser, site_url: st
 def test_narrow_screen_has_no_horizontal_scroll(browser: Browser, site_url: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
+    page.goto(site_url + "publications/")
+    page.wait_for_selector("html.filters-ready", state="attached")
+    # The filters fold away on a phone so the papers come first; the toggle opens them.
+    expect(page.locator("#facet-panel")).not_to_have_attribute("open", "")
+    page.locator("#facet-panel > summary").click()
+    chip(page, "year", "2023").click()
+    assert len(shown_titles(page)) == sum(1 for r in papers() if year_of(r) == 2023)
     for path in ("", "publications/", "publications/2023-grauman-ego-exo4d-understanding/"):
         page.goto(site_url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -274,3 +286,34 @@ def test_dark_theme_follows_the_system(browser: Browser, site_url: str) -> None:
         colours.append(page.evaluate("getComputedStyle(document.body).backgroundColor"))
         context.close()
     assert colours[0] != colours[1]
+
+
+def test_long_author_lists_fold_and_unfold(pubs: Page) -> None:
+    from .browser_site import MANY_AUTHORS
+
+    entry = pubs.locator("#static-list li.paper", has_text="Many Hands Make Light Work")
+    entry.scroll_into_view_if_needed()
+    more = entry.locator(".more-authors")
+    expect(more.locator("summary")).to_have_text("and 3 more")
+    assert "Frances Allen" not in entry.locator(".authors").inner_text()  # folded away, not rendered
+    more.locator("summary").focus()
+    pubs.keyboard.press("Enter")
+    assert ", ".join(MANY_AUTHORS[5:]) in entry.locator(".authors").inner_text()
+
+
+def test_year_range_when_many_years(pubs: Page) -> None:
+    records = papers()
+    assert len({year_of(r) for r in records}) >= 9
+    pubs.locator("#year-from").select_option("2019")
+    pubs.locator("#year-to").select_option("2022")
+    assert sorted(shown_titles(pubs)) == sorted(r["title"] for r in records if 2019 <= year_of(r) <= 2022)
+    assert parse_qs(urlsplit(pubs.url).query) == {"from": ["2019"], "to": ["2022"]}
+
+
+def test_author_type_ahead(pubs: Page) -> None:
+    records = papers()
+    assert chip(pubs, "author", "Dima Damen").count() == 0  # not among the authors shown at first
+    pubs.locator("#author-input").fill("dima damen")
+    pubs.locator("#author-input").press("Enter")
+    expect(chip(pubs, "author", "Dima Damen").locator("input")).to_be_checked()
+    assert shown_titles(pubs) == [r["title"] for r in records if "Dima Damen" in r["authors"]]

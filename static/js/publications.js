@@ -75,12 +75,14 @@
       hay[i] = fold(parts.join(" "));
     }
     let fullText = data.complete ? "loaded" : "no";
+    if (data.complete) document.documentElement.dataset.search = "full";
     function loadFullText() {
       if (fullText !== "no") return;
       fullText = "loading";
       fetch("search.json").then((r) => (r.ok ? r.json() : Promise.reject(r.status))).then((texts) => {
         if (Array.isArray(texts) && texts.length === n) for (let i = 0; i < n; i++) hay[i] = texts[i];
         fullText = "loaded";
+        document.documentElement.dataset.search = "full";
         if (state.q) update(false);
       }).catch(() => { fullText = "failed"; });
     }
@@ -151,6 +153,8 @@
     const status = document.getElementById("status");
     const results = document.getElementById("results");
     const staticList = document.getElementById("static-list");
+    const panel = document.getElementById("facet-panel");
+    const activeCount = document.getElementById("active-count");
     const yearFrom = document.getElementById("year-from");
     const yearTo = document.getElementById("year-to");
 
@@ -319,11 +323,16 @@
     }
     function buildEntry(i) {
       const r = rows[i];
-      const authors = el("p", { class: "authors" });
-      r[3].forEach((a, k) => {
-        if (k) authors.append(", ");
-        authors.append(members.has(a) ? el("span", { class: "member", text: data.authors[a] }) : data.authors[a]);
-      });
+      const authors = el("div", { class: "authors" });
+      const name = (a) => (members.has(a) ? el("span", { class: "member", text: data.authors[a] }) : data.authors[a]);
+      const list = r[3];
+      const head = list.length <= 6 ? list : list.slice(0, 5);
+      head.forEach((a, k) => { if (k) authors.append(", "); authors.append(name(a)); });
+      if (list.length > 6) {
+        const more = el("details", { class: "more-authors" }, el("summary", { text: `and ${list.length - 5} more` }));
+        list.slice(5).forEach((a, k) => { if (k) more.append(", "); more.append(name(a)); });
+        authors.append(", ", more);
+      }
       if (r[4]) authors.append(", ", el("span", { class: "et-al", text: "et al." }));
       const meta = el("p", { class: "meta" }, el("time", { datetime: r[2], text: fmtDate(r[2]) }));
       if (r[6] >= 0) meta.append(" ", el("span", { class: "venue", text: data.venues[r[6]] }));
@@ -447,11 +456,16 @@
       const text = active() ? `Showing ${matched.length} of ${n} ${noun(n)}` : `Showing all ${n} ${noun(n)}`;
       if (text !== lastStatus) { status.textContent = text; lastStatus = text; }
       document.getElementById("clear").disabled = !active() && state.sort === "newest";
+      const facetCount = state.years.size + (state.from !== null) + (state.to !== null) + state.cats.size
+        + state.authors.size + state.venues.size + state.tags.size + state.code + state.selected;
+      activeCount.textContent = facetCount ? `(${facetCount} active)` : "";
+      if (facetCount && !panel.open && !save) panel.open = true;
       if (save) saveUrl(Boolean(typing));
     }
 
     readUrl();
     update(false);
+    document.documentElement.classList.remove("filtered-load");
     document.documentElement.classList.add("filters-ready");
   }
 
@@ -460,7 +474,7 @@
       init();
     } catch (err) {
       // Never leave a blank page: fall back to the static list.
-      document.documentElement.classList.remove("js");
+      document.documentElement.classList.remove("js", "filtered-load");
       throw err;
     }
   }
