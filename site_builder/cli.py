@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .build import build, load_checked
 from .errors import ProblemsError, SiteBuilderError
-from .importer import plan_import
+from .importer import from_listing, plan_import
 from .listing import parse_listing
 from .loader import CONTENT_DIR, PUBLICATIONS_DIR, display_path, existing_content, read_text
 from .output import write_new_file
@@ -96,7 +96,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     entries, problems = parse_listing(text or "", source, as_of)
     for p in problems:
         print(p, file=sys.stderr)
-    plan = plan_import(entries, existing_content(content), display_path(content / PUBLICATIONS_DIR))
+    plan = plan_import(
+        from_listing(entries), existing_content(content), display_path(content / PUBLICATIONS_DIR)
+    )
     verb = "would add" if args.dry_run else "added"
     for item in plan.added:
         if args.dry_run:

@@ -6,12 +6,26 @@ out. Writing the plan is the CLI's job (through :mod:`output`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from .listing import ListingEntry
 from .slugs import paper_key, paper_slug
 from .yamlio import dump_yaml
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """One paper from an import source (a listing or a BibTeX file), as the record it would become.
+
+    ``record`` holds schema keys in schema order (see model.PUBLICATION_KEYS); ``line`` is where
+    the entry starts in its source; ``uncertain`` says why the parse is a guess, if it is.
+    """
+
+    line: int
+    record: dict[str, Any]
+    uncertain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +90,23 @@ def entry_record(entry: ListingEntry) -> dict[str, Any]:
     return record
 
 
-def plan_import(entries: list[ListingEntry], existing: list[Existing], publications_dir: str) -> ImportPlan:
+def from_listing(entries: list[ListingEntry]) -> list[SourceEntry]:
+    """Return listing entries as source entries."""
+    return [SourceEntry(e.line, entry_record(e), e.uncertain) for e in entries]
+
+
+def plan_import(entries: list[SourceEntry], existing: list[Existing], publications_dir: str) -> ImportPlan:
     """Match entries to existing files by identity and plan a new file for each new paper."""
     by_key = {e.key: e for e in existing if e.key}
     taken = {e.slug for e in existing}
     seen: dict[str, int] = {}
     added, present, uncertain, duplicates = [], [], [], []
     for entry in entries:
+        rec = entry.record
+        authors = tuple(rec.get("authors", ()))
         if entry.uncertain:
-            uncertain.append(Uncertain(entry.line, entry.title, entry.authors, entry.uncertain))
-        key = paper_key(entry.title, entry.authors[0] if entry.authors else None)
+            uncertain.append(Uncertain(entry.line, rec["title"], authors, entry.uncertain))
+        key = paper_key(rec["title"], authors[0] if authors else None)
         if key in seen:
             duplicates.append((entry.line, seen[key]))
             continue
@@ -93,11 +114,11 @@ def plan_import(entries: list[ListingEntry], existing: list[Existing], publicati
         if key in by_key:
             present.append(Present(entry.line, by_key[key].path))
             continue
-        base = paper_slug(entry.date, entry.authors, entry.title)
+        base = paper_slug(dt.date.fromisoformat(rec["date"]), authors, rec["title"])
         slug, n = base, 2
         while slug in taken:
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
-        text = dump_yaml(entry_record(entry))
+        text = dump_yaml(rec)
         added.append(Added(entry.line, f"{publications_dir}/{slug}.yaml", text))
     return ImportPlan(tuple(added), tuple(present), tuple(uncertain), tuple(duplicates))
