@@ -19,6 +19,7 @@ CONFIG_KEYS = (
     "members",
     "nav",
     "repository",
+    "repository_branch",
     "footer",
 )
 
@@ -47,6 +48,7 @@ class SiteConfig:
     members: tuple[str, ...] = ()
     nav: tuple[NavItem, ...] = ()
     repository: str = ""
+    repository_branch: str = "main"
     footer: str = ""
 
 
@@ -85,6 +87,7 @@ def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[P
         members=check.strings("members"),
         nav=nav if nav is not None else DEFAULT_NAV,
         repository=repository.rstrip("/"),
+        repository_branch=check.text("repository_branch") or "main",
         footer=check.text("footer") or "",
     )
     return (config if title else None), check.problems

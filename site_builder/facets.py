@@ -16,6 +16,7 @@ from typing import Any
 from .categories import category_name
 from .markup import clean_latex
 from .model import Publication
+from .people import Directory, make_directory
 from .slugs import slugify
 
 INDEX_FIELDS = ("slug", "title", "date", "authors", "et_al", "category", "venue", "tags", "flags", "links")
@@ -51,13 +52,17 @@ class Vocabulary:
         return {v: i for i, v in enumerate(self.values)}
 
 
-def author_vocabulary(papers: Sequence[Publication], members: Sequence[str]) -> Vocabulary:
-    """Return every author: lab members first (in ``site.yaml`` order), then by paper count and name."""
+def author_vocabulary(
+    papers: Sequence[Publication], members: Sequence[str], directory: Directory
+) -> Vocabulary:
+    """Return every author (canonical names): lab members first, in order, then by paper count and name."""
     counts: dict[str, int] = {}
     for pub in papers:
-        for name in pub.authors:
+        for name in {directory.resolve(n): None for n in pub.authors}:
             counts[name] = counts.get(name, 0) + 1
-    member_keys = {fold(m): i for i, m in enumerate(members)}
+    member_keys: dict[str, int] = {}
+    for i, m in enumerate(members):
+        member_keys.setdefault(fold(directory.resolve(m)), i)
 
     def order(name: str) -> tuple[int, int, int, str]:
         rank = member_keys.get(fold(name))
@@ -76,15 +81,17 @@ def search_text(pub: Publication) -> str:
     return f"{fold(head)} | {' '.join(seen)}"
 
 
-def publication_index(papers: Sequence[Publication], members: Sequence[str]) -> dict[str, Any]:
+def publication_index(
+    papers: Sequence[Publication], members: Sequence[str], directory: Directory | None = None
+) -> dict[str, Any]:
     """Return the compact index of every paper, newest first, for the filters."""
-    authors = author_vocabulary(papers, members)
+    directory = directory or make_directory((), members)
+    authors = author_vocabulary(papers, members, directory)
     author_ix = authors.index()
     categories = Vocabulary(tuple(sorted({p.category for p in papers if p.category})))
     venues = Vocabulary(tuple(sorted({p.venue for p in papers if p.venue}, key=fold)))
     tags = Vocabulary(tuple(sorted({t for p in papers for t in p.tags}, key=fold)))
     cat_ix, venue_ix, tag_ix = categories.index(), venues.index(), tags.index()
-    member_keys = {fold(m) for m in members}
     rows = []
     for pub in papers:
         flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
@@ -93,7 +100,7 @@ def publication_index(papers: Sequence[Publication], members: Sequence[str]) -> 
                 pub.slug,
                 pub.title,
                 pub.date.isoformat(),
-                [author_ix[a] for a in pub.authors],
+                list(dict.fromkeys(author_ix[directory.resolve(a)] for a in pub.authors)),
                 1 if pub.et_al else 0,
                 cat_ix[pub.category] if pub.category else -1,
                 venue_ix[pub.venue] if pub.venue else -1,
@@ -118,7 +125,7 @@ def publication_index(papers: Sequence[Publication], members: Sequence[str]) -> 
         ],
         "authors": list(authors.values),
         "author_slugs": [author_slug(a) for a in authors.values],
-        "members": [i for i, a in enumerate(authors.values) if fold(a) in member_keys],
+        "members": [i for i, a in enumerate(authors.values) if directory.is_member(a)],
         "categories": [[c, category_name(c)] for c in categories.values],
         "venues": list(venues.values),
         "tags": list(tags.values),

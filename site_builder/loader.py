@@ -9,6 +9,7 @@ from .config import SiteConfig, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
 from .importer import Existing
 from .model import Publication, Site, publication_from_mapping
+from .people import Person, people_from_data
 from .slugs import paper_key
 from .yamlio import load_yaml
 
@@ -107,14 +108,30 @@ def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
     return publications, problems
 
 
+PEOPLE_FILE = "people.yaml"
+
+
+def load_people(content: Path) -> tuple[list[Person], list[Problem]]:
+    """Read ``content/people.yaml`` when there is one."""
+    path = content / PEOPLE_FILE
+    if not path.is_file():
+        return [], []
+    data, problems = _load_yaml_file(path)
+    if problems:
+        return [], problems
+    return people_from_data(data, display_path(path))
+
+
 def load_site(root: Path) -> tuple[Site | None, list[Problem]]:
     """Read the whole project; the Site is None when the configuration is unusable."""
     config, problems = load_config(root)
     publications, found = load_publications(root / CONTENT_DIR)
     problems.extend(found)
+    people, found = load_people(root / CONTENT_DIR)
+    problems.extend(found)
     if config is None:
         return None, problems
-    return Site(config=config, publications=tuple(publications)), problems
+    return Site(config=config, publications=tuple(publications), people=tuple(people)), problems
 
 
 def existing_content(content: Path) -> list[Existing]:

@@ -100,6 +100,7 @@ class Site:
 
     config: Any  # config.SiteConfig; typed loosely to keep model free of config's imports
     publications: tuple[Publication, ...] = field(default=())
+    people: tuple[Any, ...] = field(default=())  # people.Person, from content/people.yaml
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:

@@ -12,11 +12,24 @@ import jinja2
 from markupsafe import Markup
 
 from .categories import category_name
+from .cite import (
+    arxiv_id,
+    bibtex,
+    bibtex_file,
+    citation_keys,
+    csl,
+    csl_json,
+    doi,
+    plain_text,
+    ris,
+    split_name,
+    venue_kind,
+)
 from .config import SiteConfig
 from .facets import author_slug, facet_panel, publication_index, search_index
 from .markup import MarkdownRenderer
 from .model import Publication, Site
-from .slugs import ascii_fold
+from .people import Directory, Person, make_directory, name_key
 
 RECENT_ON_HOME = 5
 # The publications page carries this many papers in its HTML; the rest are listed on year
@@ -77,20 +90,41 @@ def link_from(url: str, root: str) -> str:
     return root + url.lstrip("/")
 
 
-def _name_key(name: str) -> str:
-    return " ".join(ascii_fold(name).casefold().replace(".", " ").split())
+@dataclass(frozen=True, slots=True)
+class Helpers:
+    """Per-build values every page may need: who is who, citation keys, absolute URLs."""
+
+    directory: Directory
+    keys: dict[str, str]  # paper slug → citation key
+    base_url: str
+
+    def absolute(self, path: str) -> str | None:
+        """Return the absolute URL of a site path, when the site has a base URL."""
+        return self.base_url + path if self.base_url else None
 
 
-def paper_views(site: Site, markdown: MarkdownRenderer) -> tuple[PaperView, ...]:
+def make_helpers(site: Site) -> Helpers:
+    """Compute the per-build helpers of a site."""
+    directory = make_directory(site.people, site.config.members)
+    return Helpers(directory, citation_keys(site.publications), site.config.base_url)
+
+
+def paper_views(
+    site: Site, markdown: MarkdownRenderer, helpers: Helpers | None = None
+) -> tuple[PaperView, ...]:
     """Build the template view of every paper, in the site's order (newest first)."""
-    members = {_name_key(m) for m in site.config.members}
+    directory = (helpers or make_helpers(site)).directory
     views = []
     for pub in site.publications:
+        authors = []
+        for name in pub.authors:
+            canonical = directory.resolve(name)
+            authors.append(AuthorView(name, directory.is_member(name), author_slug(canonical)))
         views.append(
             PaperView(
                 pub=pub,
                 path=f"publications/{pub.slug}/",
-                authors=tuple(AuthorView(a, _name_key(a) in members, author_slug(a)) for a in pub.authors),
+                authors=tuple(authors),
                 abstract_html=markdown.render(pub.abstract) if pub.abstract else Markup(""),
                 category_name=category_name(pub.category) if pub.category else None,
             )
@@ -132,9 +166,10 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
 def render_pages(
     site: Site, env: jinja2.Environment, markdown: MarkdownRenderer
 ) -> Iterator[tuple[str, str]]:
-    """Yield ``(output path, HTML)`` for every page of the site."""
+    """Yield ``(output path, text)`` for every page and file of the site."""
     config = site.config
-    views = paper_views(site, markdown)
+    helpers = make_helpers(site)
+    views = paper_views(site, markdown, helpers)
     years = by_year(views)
     intro = markdown.render(config.intro, latex=False) if config.intro else Markup("")
     yield (
@@ -150,10 +185,26 @@ def render_pages(
             years=years,
         ),
     )
+    yield from _publication_list(site, env, views, years, helpers)
+    yield from _paper_pages(site, env, views, helpers)
+    yield from authors_pages(site, env, views, helpers)
+    yield from _site_files(site, env, views, helpers)
+    yield "404.html", _page(env, "404.html", "404.html", config)
+
+
+def _publication_list(
+    site: Site,
+    env: jinja2.Environment,
+    views: Sequence[PaperView],
+    years: tuple[YearGroup, ...],
+    helpers: Helpers,
+) -> Iterator[tuple[str, str]]:
+    config = site.config
     shown = views[:LIST_HTML_LIMIT]
     truncated = len(shown) < len(views)
-    index = publication_index(site.publications, config.members)
+    index = publication_index(site.publications, member_names(site), helpers.directory)
     index["complete"] = not truncated
+    index["keys"] = [helpers.keys[p.slug] for p in site.publications]
     yield (
         "publications/index.html",
         _page(
@@ -174,9 +225,226 @@ def render_pages(
             path = f"publications/years/{group.year}/index.html"
             yield path, _page(env, "year.html", path, config, group=group, all_years=years, total=len(views))
     yield "publications/search.json", _json(search_index(site.publications))
+
+
+def member_names(site: Site) -> list[str]:
+    """Return the lab's members in display order: ``site.yaml`` members, then current people."""
+    names = list(site.config.members)
+    keys = {name_key(n) for n in names}
+    for person in site.people:
+        if not person.alumni and name_key(person.name) not in keys:
+            names.append(person.name)
+            keys.add(name_key(person.name))
+    return names
+
+
+RELATED = 5
+
+
+def related_papers(views: Sequence[PaperView], index: int) -> list[PaperView]:
+    """Return the papers most related to ``views[index]``: shared authors, tags, then category."""
+    me = views[index]
+    mine = {a.slug for a in me.authors}
+    tags = set(me.pub.tags)
+    scored = []
+    for i, other in enumerate(views):
+        if i == index:
+            continue
+        score = 3 * len(mine & {a.slug for a in other.authors}) + 2 * len(tags & set(other.pub.tags))
+        if me.pub.category and other.pub.category == me.pub.category:
+            score += 1
+        if score:
+            scored.append((-score, abs(i - index), i))
+    return [views[i] for _, _, i in sorted(scored)[:RELATED]]
+
+
+def _person(author: AuthorView, helpers: Helpers) -> dict[str, str]:
+    person = {"@type": "Person", "name": author.name}
+    page = helpers.absolute(f"authors/{author.slug}/")
+    if page:
+        person["url"] = page
+    return person
+
+
+def paper_metadata(view: PaperView, helpers: Helpers) -> dict[str, object]:
+    """Return schema.org ScholarlyArticle JSON-LD for a paper."""
+    pub = view.pub
+    url = helpers.absolute(view.path)
+    same_as = [link.url for link in pub.links if "://" in link.url]
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "name": pub.title,
+        "headline": pub.title[:110],
+        "author": [_person(a, helpers) for a in view.authors],
+        "datePublished": pub.date.isoformat(),
+    }
+    if pub.abstract:
+        data["abstract"] = plain_text(pub.abstract)
+    if url:
+        data["url"] = url
+        data["mainEntityOfPage"] = url
+    if same_as:
+        data["sameAs"] = same_as
+    if pub.tags:
+        data["keywords"] = list(pub.tags)
+    if pub.venue:
+        data["isPartOf"] = {
+            "@type": "PublicationEvent" if venue_kind(pub.venue) == "conference" else "Periodical",
+            "name": pub.venue,
+        }
+    if pub.category:
+        data["about"] = view.category_name or pub.category
+    return data
+
+
+def _absolute_link(url: str, helpers: Helpers) -> str | None:
+    if "://" in url:
+        return url
+    return helpers.absolute(url.lstrip("/"))
+
+
+def _paper_pages(
+    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
+) -> Iterator[tuple[str, str]]:
+    config = site.config
     for i, view in enumerate(views):
+        pub = view.pub
         path = f"{view.path}index.html"
-        newer = views[i - 1] if i > 0 else None
-        older = views[i + 1] if i + 1 < len(views) else None
-        yield path, _page(env, "publication.html", path, config, paper=view, newer=newer, older=older)
-    yield "404.html", _page(env, "404.html", "404.html", config)
+        key = helpers.keys[pub.slug]
+        url = helpers.absolute(view.path)
+        bib = bibtex(pub, key, url)
+        pdf = pub.link("pdf")
+        yield (
+            path,
+            _page(
+                env,
+                "publication.html",
+                path,
+                config,
+                paper=view,
+                newer=views[i - 1] if i > 0 else None,
+                older=views[i + 1] if i + 1 < len(views) else None,
+                related=related_papers(views, i),
+                canonical=url,
+                description=_description(pub),
+                bibtex=bib,
+                cite_key=key,
+                arxiv_id=arxiv_id(pub),
+                doi=doi(pub),
+                pdf_url=_absolute_link(pdf, helpers) if pdf else None,
+                venue_kind=venue_kind(pub.venue),
+                jsonld=Markup(_script_json(paper_metadata(view, helpers))),
+                edit_url=f"{config.repository}/edit/{config.repository_branch}/content/publications/{pub.slug}.yaml"
+                if config.repository
+                else None,
+            ),
+        )
+        yield f"{view.path}{key}.bib", bib
+        yield f"{view.path}{key}.ris", ris(pub, url)
+        yield f"{view.path}{key}.json", csl_json([csl(pub, key, url)])
+
+
+def _description(pub: Publication) -> str:
+    text = plain_text(pub.abstract) if pub.abstract else pub.title
+    if len(text) <= 200:
+        return text
+    cut = text[:200].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorPage:
+    """One author: their papers, co-authors and, for lab people, their profile."""
+
+    name: str
+    slug: str
+    member: bool
+    papers: tuple[PaperView, ...]
+    coauthors: tuple[tuple[str, str, int, bool], ...]  # name, slug, shared papers, member
+    person: Person | None
+
+
+def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> list[AuthorPage]:
+    """Group papers by canonical author; return one page per author, in slug order."""
+    by_slug: dict[str, list[PaperView]] = {}
+    names: dict[str, str] = {}
+    members: dict[str, bool] = {}
+    for view in views:
+        for author, name in zip(view.authors, view.pub.authors, strict=True):
+            bucket = by_slug.setdefault(author.slug, [])
+            if not bucket or bucket[-1] is not view:
+                bucket.append(view)
+            names.setdefault(author.slug, helpers.directory.resolve(name))
+            members[author.slug] = author.member
+    people = {author_slug(p.name): p for p in site.people}
+    pages = []
+    for slug in sorted(by_slug):
+        papers = by_slug[slug]
+        counts: dict[str, int] = {}
+        for view in papers:
+            for other in {a.slug for a in view.authors} - {slug}:
+                counts[other] = counts.get(other, 0) + 1
+        coauthors = tuple(
+            (names[o], o, n, members[o])
+            for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], names[kv[0]]))
+        )
+        pages.append(AuthorPage(names[slug], slug, members[slug], tuple(papers), coauthors, people.get(slug)))
+    return pages
+
+
+def authors_pages(
+    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
+) -> Iterator[tuple[str, str]]:
+    """Yield the author index and one page per author."""
+    pages = author_pages(site, views, helpers)
+    order = sorted(pages, key=lambda a: (not a.member, _family_key(a.name), a.slug))
+    yield "authors/index.html", _page(env, "authors.html", "authors/index.html", site.config, authors=order)
+    for author in pages:
+        path = f"authors/{author.slug}/index.html"
+        yield path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers))
+
+
+def _family_key(name: str) -> str:
+    parts = split_name(name)
+    return name_key(parts.literal or f"{parts.family} {parts.given}")
+
+
+FEED_SIZE = 20
+
+
+def _site_files(
+    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
+) -> Iterator[tuple[str, str]]:
+    """Yield publications.bib, and with a base URL the Atom feed, sitemap and robots.txt."""
+    yield (
+        "publications.bib",
+        bibtex_file(
+            bibtex(p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/"))
+            for p in site.publications
+        ),
+    )
+    if not helpers.base_url:
+        yield "robots.txt", "User-agent: *\nAllow: /\n"
+        return
+    newest = views[:FEED_SIZE]
+    updated = newest[0].pub.date if newest else None
+    yield (
+        "feed.xml",
+        env.get_template("feed.xml").render(
+            site=site.config,
+            papers=newest,
+            updated=updated,
+            base=helpers.base_url,
+            summaries={v.pub.slug: _description(v.pub) for v in newest},
+        ),
+    )
+    pages = ["", "publications/", "authors/"]
+    pages += [v.path for v in views]
+    pages += [f"authors/{a.slug}/" for a in author_pages(site, views, helpers)]
+    dates = {v.path: v.pub.date for v in views}
+    yield (
+        "sitemap.xml",
+        env.get_template("sitemap.xml").render(base=helpers.base_url, pages=pages, dates=dates),
+    )
+    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {helpers.base_url}sitemap.xml\n"

@@ -94,3 +94,12 @@ EXTRA_PAPERS["2015-lovelace-many-hands"] = (
     + "date: 2015-09-01\ncategory: cs.SE\nhas_code: false\n"
     "abstract: Eight authors, one paper.\n"
 )
+
+EXTRA_PAPERS["2017-oord-math"] = """\
+title: Neural Discrete Representation Learning
+authors: [Aäron van den Oord, Oriol Vinyals, Koray Kavukcuoglu]
+date: 2017-11-02
+category: cs.LG
+has_code: false
+abstract: Attention costs $\\mathcal{O}(n^2)$ in the sequence length; we bring it to $O(n \\log n)$.
+"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -237,7 +238,7 @@ def test_status_is_announced(pubs: Page) -> None:
 
 def test_detail_page_links_open_filtered_list(page: Page, site_url: str) -> None:
     page.goto(site_url + "publications/2023-xue-learning-fine-grained/")
-    page.locator(".paper-detail .authors a", has_text="Kristen Grauman").click()
+    page.get_by_role("link", name="List the papers of Kristen Grauman").click()
     expect(page.locator("#filters")).to_be_visible()
     assert parse_qs(urlsplit(page.url).query) == {"author": ["kristen-grauman"]}
     expected = [r["title"] for r in papers() if "Kristen Grauman" in r["authors"]]
@@ -246,6 +247,11 @@ def test_detail_page_links_open_filtered_list(page: Page, site_url: str) -> None
     page.locator(".paper-detail a.category-link").click()
     assert parse_qs(urlsplit(page.url).query) == {"category": ["cs.CV"]}
     assert len(shown_titles(page)) == sum(1 for r in papers() if r["category"] == "cs.CV")
+    page.go_back()
+    page.locator(".paper-detail .authors a", has_text="Kristen Grauman").click()
+    assert urlsplit(page.url).path.endswith("/authors/kristen-grauman/")
+    titles = page.locator("li.paper h3 a").all_text_contents()
+    assert sorted(titles) == sorted(expected)
 
 
 def test_without_javascript_every_paper_is_listed(browser: Browser, site_url: str) -> None:
@@ -317,3 +323,42 @@ def test_author_type_ahead(pubs: Page) -> None:
     pubs.locator("#author-input").press("Enter")
     expect(chip(pubs, "author", "Dima Damen").locator("input")).to_be_checked()
     assert shown_titles(pubs) == [r["title"] for r in records if "Dima Damen" in r["authors"]]
+
+
+def test_copy_bibtex_button_puts_the_entry_on_the_clipboard(browser: Browser, site_url: str) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(site_url + "publications/2023-grauman-ego-exo4d-understanding/")
+    expected = page.locator("#bibtex").text_content()
+    assert expected is not None and expected.startswith("@misc{grauman2023ego,")
+    button = page.locator("button.copy-button")
+    expect(button).to_have_text("Copy BibTeX")
+    button.focus()
+    page.keyboard.press("Enter")  # keyboard accessible
+    expect(page.locator(".copy-status")).to_have_text("BibTeX copied to the clipboard")
+    expect(button).to_have_text("Copied ✓")
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    context.close()
+
+
+def test_math_shows_as_math_without_any_request_off_this_machine(page: Page, site_url: str) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(site_url + "publications/2017-oord-math/")
+    abstract = page.locator("section[aria-labelledby=abstract-heading]")
+    expect(abstract.locator("math")).to_have_count(2)
+    assert "$" not in (abstract.inner_text())
+    box = abstract.locator("math").first.bounding_box()
+    assert box is not None and box["width"] > 20  # laid out as math, not collapsed
+    assert requests and all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
+
+
+def test_download_bibtex_of_the_filtered_papers(pubs: Page) -> None:
+    chip(pubs, "year", "2023").click()
+    with pubs.expect_download() as info:
+        pubs.locator("#download-bib").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", text, re.M)
+    assert len(keys) == sum(1 for r in papers() if year_of(r) == 2023) == 4
+    assert all(re.search(r"2023", k) for k in keys)
+    assert info.value.suggested_filename == "publications-filtered.bib"

@@ -257,6 +257,33 @@
     });
     window.addEventListener("popstate", () => { readUrl(); update(false); });
 
+    // BibTeX of the papers shown: cut the site's publications.bib down to their keys.
+    const download = document.getElementById("download-bib");
+    let bibEntries = null;
+    download.addEventListener("click", async () => {
+      try {
+        if (!bibEntries) {
+          const response = await fetch(download.dataset.bib);
+          if (!response.ok) throw new Error(String(response.status));
+          bibEntries = new Map();
+          for (const chunk of (await response.text()).split(/\n(?=@)/)) {
+            const m = /^@\w+\{([^,]+),/.exec(chunk.trim());
+            if (m) bibEntries.set(m[1], chunk.trim() + "\n");
+          }
+        }
+        const keys = data.keys || [];
+        const text = lastMatched.map((i) => bibEntries.get(keys[i])).filter(Boolean).join("\n");
+        const url = URL.createObjectURL(new Blob([text], { type: "application/x-bibtex" }));
+        const a = el("a", { href: url, download: active() ? "publications-filtered.bib" : "publications.bib" });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      } catch (err) {
+        status.textContent = "Could not download the BibTeX: " + err.message;
+      }
+    });
+
     // ---- filtering with counts: an option's count is the papers it would leave given the other facets
     const F_YEAR = 0, F_CAT = 1, F_AUTHOR = 2, F_VENUE = 3, F_TAG = 4, F_CODE = 5, F_SEL = 6;
     function compute() {
@@ -425,8 +452,11 @@
     }
 
     let lastStatus = "";
+    let lastMatched = [];
     function update(save, typing) {
       const { matched, c } = compute();
+      lastMatched = sorted(matched);
+      download.textContent = `Download BibTeX (${matched.length})`;
       showCounts(yearFacet, (y) => c.year[yearSlot.get(y)], state.years);
       showCounts(catFacet, (i) => c.cat[i], state.cats);
       showCounts(venueFacet, (i) => c.venue[i], state.venues);
