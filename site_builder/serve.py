@@ -1,59 +1,647 @@
-"""Local preview: build into a temporary folder, serve it, rebuild and reload on changes."""
+"""Local preview: build in memory, serve it, rebuild incrementally and reload the browser on changes.
+
+How it is put together, and why:
+
+- **Serving** is a small Tornado app built from ``livereload``'s parts: its browser
+  client (``/livereload.js``), its websocket protocol (``LiveReloadHandler``) and
+  its script injector. The pages come from an in-memory snapshot ``{path: bytes}``
+  held in one attribute: a rebuild makes a new snapshot and swaps the reference,
+  so a request sees the old site or the new one, never half of each. A mirror of
+  the served site is kept in a temporary folder (printed at start, removed on
+  exit); ``_site/`` is never touched. Requests are looked up in the snapshot, so a
+  path can never reach the file system (``..`` and absolute paths get 400).
+- **Watching** is ours, not ``livereload.Server.watch``: that calls the build
+  function bare, once per watched path, polls every 800 ms and drops any reload
+  within 3 s of the previous one (a second quick save would stay unseen). A
+  thread polls ``site.yaml``, ``content/``, ``templates/`` and ``static/`` by
+  (mtime, size) every 50 ms or more (4x the scan time), rebuilds once per batch of
+  changes, catches every exception, and sends the reload itself to every connected
+  page, with no throttle. A page whose websocket connects after a newer build than
+  the one it was served from is told to reload at once, which closes the race of a
+  save landing while a page is loading.
+- **Incremental rebuilds**: when only paper files changed, only those are parsed
+  again; the other papers are reused. Rendering goes through ``render_pages``
+  itself (so the pages are exactly a full build's) with a deferring Jinja
+  environment: every page's template and context are captured, and a page is
+  rendered again only when its context differs from the previous build's. So a
+  paper's title edit re-renders its page, its neighbours, the lists and author
+  pages that show it, and nothing else. Template changes start from a fresh
+  environment; ``site.yaml`` and other content files reload everything.
+- **Mistakes** (bad YAML, unknown key, template error) keep the last good site up
+  with an overlay listing each ``path:line: message``; with no good site yet,
+  every page is an error page. Fixing the file brings the site back by itself.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import errno
+import html
+import json
+import mimetypes
+import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
+import traceback
 import webbrowser
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
 
-from .build import build
-from .errors import ProblemsError, SiteBuilderError
+import jinja2
 
-WATCHED = ("site.yaml", "content", "templates", "static")
+from .build import PACKAGE_DIR, load_checked, template_problem, theme_dirs
+from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
+from .loader import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path, publication_files, read_text
+from .markup import MarkdownRenderer
+from .model import Publication, Site, publication_from_mapping
+from .render import make_environment, render_pages
+from .slugs import paper_key
+from .yamlio import load_yaml
+
+WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
+POLL_MIN = 0.05  # seconds between scans; more when a scan itself is slow (10,000 files)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
+LIVE_SCRIPT = (
+    b'<script>(function(){var s=document.createElement("script");'
+    b's.src="/livereload.js?port="+(location.port||(location.protocol=="https:"?443:80));'
+    b"document.head.appendChild(s);})();</script>"
+)
+
+Signature = tuple[int, int]
 
 
-def _rebuild(project: Path, out: Path) -> bool:
-    """Build once; print problems instead of raising, so the server keeps the last good site."""
+def scan(project: Path) -> dict[str, Signature]:
+    """Return ``{project-relative path: (mtime_ns, size)}`` of every watched file."""
+    found: dict[str, Signature] = {}
+    config = project / CONFIG_FILE
     try:
-        result = build(project, out)
+        st = config.stat()
+        found[CONFIG_FILE] = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        pass
+    for name in WATCHED[1:]:
+        _scan_dir(project / name, name, found)
+    return found
+
+
+def _scan_dir(folder: Path, rel: str, found: dict[str, Signature]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name.endswith(("~", ".swp", ".swx")):
+            continue  # editors' temporary files
+        path = f"{rel}/{entry.name}"
+        try:
+            if entry.is_dir():
+                _scan_dir(Path(entry.path), path, found)
+            else:
+                st = entry.stat()
+                found[path] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            continue
+
+
+def changed_paths(old: Mapping[str, Signature], new: Mapping[str, Signature]) -> set[str]:
+    """Return the paths added, removed or modified between two scans."""
+    return {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+
+
+def _is_paper(rel: str) -> bool:
+    parent, _, name = rel.rpartition("/")
+    return parent == f"{CONTENT_DIR}/{PUBLICATIONS_DIR}" and name.endswith((".yaml", ".yml"))
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, slots=True)
+class _PaperFile:
+    """One parsed paper file: the paper when it is valid, and its problems."""
+
+    publication: Publication | None
+    problems: tuple[Problem, ...]
+
+
+def _load_paper(path: Path) -> _PaperFile:
+    """Read and validate one paper file, as ``load_publications`` does for each."""
+    shown = display_path(path)
+    text, problem = read_text(path)
+    if problem is not None:
+        return _PaperFile(None, (problem,))
+    try:
+        data = load_yaml(text or "", shown)
     except ProblemsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print("build failed; still serving the last good site", file=sys.stderr)
-        return False
-    except SiteBuilderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return False
-    print(f"rebuilt: {result.papers} papers, {result.pages} pages", file=sys.stderr)
-    return True
+        return _PaperFile(None, tuple(exc.problems))
+    publication, found = publication_from_mapping(data, path.stem, shown)
+    return _PaperFile(publication, tuple(found))
+
+
+def _assemble(papers: Mapping[Path, _PaperFile]) -> tuple[list[Publication], list[Problem]]:
+    """Check slugs and duplicates across papers and sort them, as ``load_publications`` does."""
+    publications: list[Publication] = []
+    problems: list[Problem] = []
+    stems: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for path in sorted(papers):
+        shown = display_path(path)
+        if path.stem in stems:
+            problems.append(Problem(shown, None, f"duplicate slug {path.stem!r}: also {stems[path.stem]}"))
+            continue
+        stems[path.stem] = shown
+        paper = papers[path]
+        problems.extend(paper.problems)
+        if paper.publication is None:
+            continue
+        key = paper_key(paper.publication.title, paper.publication.authors[0])
+        keys.setdefault(key, shown)
+        publications.append(paper.publication)
+    publications.sort(key=lambda p: (-p.date.toordinal(), p.title.casefold(), p.slug))
+    return publications, problems
+
+
+# ---------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A page ``render_pages`` asked for: its template and context, not yet rendered."""
+
+    template: str
+    context: dict[str, Any]
+
+
+class _DeferringTemplate:
+    """Stand-in for a Jinja template whose ``render`` records instead of rendering."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def render(self, *args: Any, **kwargs: Any) -> _Deferred:
+        """Return the page to render later."""
+        return _Deferred(self.name, dict(*args, **kwargs))
+
+
+class _DeferringEnvironment:
+    """Stand-in for the Jinja environment handed to ``render_pages``."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self._env = env
+
+    def get_template(self, name: str, *args: Any, **kwargs: Any) -> _DeferringTemplate:
+        """Return a recording template."""
+        return _DeferringTemplate(name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._env, name)
+
+
+class _CannotDefer(Exception):
+    """``render_pages`` used the environment in a way the deferring stand-in cannot follow."""
+
+
+class Renderer:
+    """Render a site to ``{path: bytes}``, re-rendering only pages whose context changed."""
+
+    def __init__(self, project: Path, markdown: MarkdownRenderer | None = None) -> None:
+        self.env = make_environment(theme_dirs(project, "templates"))
+        self.markdown = markdown or MarkdownRenderer()
+        self._memo: dict[str, tuple[str, dict[str, Any], bytes]] = {}
+        self._defer = True
+        self.rendered = 0  # pages rendered by the last call, for the log
+
+    def render(self, site: Site) -> dict[str, bytes]:
+        """Return every page and file of the site; template mistakes become located problems."""
+        try:
+            if self._defer:
+                try:
+                    return self._render_deferred(site)
+                except _CannotDefer:
+                    self._defer = False  # render.py changed shape: render everything, correctly
+            pages = self._render_all(site)
+            self.rendered = len(pages)
+            return pages
+        except jinja2.TemplateError as exc:
+            raise ProblemsError([template_problem(exc)]) from None
+
+    def _render_all(self, site: Site) -> dict[str, bytes]:
+        pages: dict[str, bytes] = {}
+        for path, text in render_pages(site, self.env, self.markdown):
+            _add(pages, path, text.encode("utf-8"))
+        return pages
+
+    def _render_deferred(self, site: Site) -> dict[str, bytes]:
+        env = cast(jinja2.Environment, _DeferringEnvironment(self.env))
+        pages: dict[str, bytes] = {}
+        memo: dict[str, tuple[str, dict[str, Any], bytes]] = {}
+        rendered = 0
+        try:
+            for path, value in render_pages(site, env, self.markdown):
+                item: object = value
+                if isinstance(item, _Deferred):
+                    old = self._memo.get(path)
+                    if old is not None and old[0] == item.template and old[1] == item.context:
+                        data = old[2]
+                    else:
+                        text = self.env.get_template(item.template).render(item.context)
+                        data = text.encode("utf-8")
+                        rendered += 1
+                    memo[path] = (item.template, item.context, data)
+                elif isinstance(item, str):
+                    data = item.encode("utf-8")
+                else:
+                    raise _CannotDefer
+                _add(pages, path, data)
+        except (TypeError, AttributeError) as exc:
+            if isinstance(exc, jinja2.TemplateError):
+                raise
+            raise _CannotDefer from exc
+        self._memo = memo
+        self.rendered = rendered
+        return pages
+
+
+def _add(pages: dict[str, bytes], path: str, data: bytes) -> None:
+    if path in pages:
+        raise SiteBuilderError(f"two outputs want the same path: {path}")
+    pages[path] = data
+
+
+def static_files(project: Path) -> dict[str, bytes]:
+    """Read the static files as a build copies them: built-in theme first, the project's own last."""
+    files: dict[str, bytes] = {}
+    for root in reversed(theme_dirs(project, "static")):
+        for src in sorted(root.rglob("*")):
+            if src.is_file() and not src.name.startswith("."):
+                files[f"static/{src.relative_to(root).as_posix()}"] = src.read_bytes()
+    return files
+
+
+# ---------------------------------------------------------------- the preview's state
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What is served: the last good site, and the problems of the latest build (if it failed)."""
+
+    files: Mapping[str, bytes] | None
+    problems: tuple[Problem, ...]
+    generation: int
+
+
+class Preview:
+    """The site being previewed: scans, rebuilds and the served status, swapped whole."""
+
+    def __init__(self, project: Path, mirror: Path) -> None:
+        self.project = project
+        self.mirror = mirror
+        self.status = Status(None, (), 0)
+        self.stopping = threading.Event()
+        self.on_change: list[Any] = []  # callables run (in this thread) after each new status
+        self._signatures: dict[str, Signature] = {}
+        self._renderer: Renderer | None = None
+        self._site: Site | None = None
+        self._papers: dict[Path, _PaperFile] = {}
+        self._pages: dict[str, bytes] = {}
+        self._static: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def first_build(self) -> None:
+        """Scan and build everything; a failure is shown, not raised."""
+        self._signatures = scan(self.project)
+        self._rebuild(None)
+
+    def poll(self) -> bool:
+        """Scan once; rebuild if anything changed; return whether it did."""
+        new = scan(self.project)
+        changed = changed_paths(self._signatures, new)
+        self._signatures = new
+        if changed:
+            self._rebuild(changed)
+        return bool(changed)
+
+    def watch(self) -> None:
+        """Poll until stopped (run in a thread)."""
+        while not self.stopping.is_set():
+            start = time.monotonic()
+            changed = self.poll()
+            took = time.monotonic() - start
+            if not changed:
+                self.stopping.wait(max(POLL_MIN, 4 * took))
+
+    def _rebuild(self, changed: set[str] | None) -> None:
+        """Rebuild after ``changed`` (None: everything); publish the new site or the problems."""
+        with self._lock:
+            start = time.monotonic()
+            try:
+                files, note = self._build(changed)
+            except ProblemsError as exc:
+                self._fail(tuple(exc.problems))
+                return
+            except SiteBuilderError as exc:
+                self._fail((Problem("<build>", None, str(exc)),))
+                return
+            except Exception as exc:  # a bug must not stop the preview: show it and keep serving
+                traceback.print_exc()
+                self._fail((Problem("<site-builder>", None, f"internal error: {type(exc).__name__}: {exc}"),))
+                return
+            old = self.status
+            self.status = Status(files, (), old.generation + 1)
+            ms = (time.monotonic() - start) * 1000
+            back = " (the site is back)" if old.problems else ""
+            _say(f"rebuilt in {ms:.0f} ms: {note}{back}")
+            self._notify()
+            self._write_mirror(old.files or {}, files)
+
+    def _fail(self, problems: tuple[Problem, ...]) -> None:
+        self._site = None  # the next change reloads everything
+        for problem in problems:
+            _say(str(problem))
+        kept = "still serving the last good site" if self.status.files is not None else "no site to serve yet"
+        _say(f"build failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}; {kept}")
+        self.status = Status(self.status.files, problems, self.status.generation + 1)
+        self._notify()
+
+    def _notify(self) -> None:
+        for callback in self.on_change:
+            callback()
+
+    def _build(self, changed: set[str] | None) -> tuple[dict[str, bytes], str]:
+        """Return the new site's files and what was redone."""
+        static_only = changed is not None and all(p.startswith("static/") for p in changed)
+        papers_only = changed is not None and all(_is_paper(p) or p.startswith("static/") for p in changed)
+        if changed is None or any(p.startswith("templates/") for p in changed) or self._renderer is None:
+            self._renderer = Renderer(self.project, self._renderer.markdown if self._renderer else None)
+        if changed is None or any(p.startswith("static/") for p in changed):
+            self._static = static_files(self.project)
+        if static_only and self._site is not None:
+            note = "static files"
+        elif papers_only and self._site is not None and changed is not None:
+            self._site = self._reload_papers({p for p in changed if _is_paper(p)})
+            self._pages = self._renderer.render(self._site)
+            note = f"{self._renderer.rendered} pages re-rendered"
+        else:
+            self._site = None
+            site, warnings = load_checked(self.project)
+            for warning in warnings:
+                _say(str(warning))
+            self._papers = {
+                path: _PaperFile(pub, ())
+                for path, pub in zip(*_match_files(self.project, site), strict=True)
+            }
+            pages = self._renderer.render(site)
+            self._site, self._pages = site, pages
+            note = f"{len(site.publications)} papers, {self._renderer.rendered} pages rendered"
+        files = dict(self._static)
+        for path, data in self._pages.items():
+            if path in files:
+                raise SiteBuilderError(f"two outputs want the same path: {path}")
+            files[path] = data
+        files[".nojekyll"] = b""
+        return files, note
+
+    def _reload_papers(self, changed: set[str]) -> Site:
+        """Parse the changed paper files again and return the site with them; raise on errors."""
+        assert self._site is not None
+        for rel in changed:
+            path = self.project / rel
+            if path.is_file():
+                self._papers[path] = _load_paper(path)
+            else:
+                self._papers.pop(path, None)
+        publications, problems = _assemble(self._papers)
+        errors = errors_only(problems)
+        if errors:
+            raise ProblemsError(errors)
+        return dataclasses.replace(self._site, publications=tuple(publications))
+
+    def _write_mirror(self, old: Mapping[str, bytes], new: Mapping[str, bytes]) -> None:
+        """Bring the temporary folder up to date with the served files (changed files only)."""
+        for rel in old.keys() - new.keys():
+            if self.stopping.is_set():
+                return
+            (self.mirror / rel).unlink(missing_ok=True)
+        for rel, data in new.items():
+            if self.stopping.is_set() or not self.mirror.is_dir():
+                return
+            before = old.get(rel)
+            if before is data or before == data:
+                continue
+            dest = self.mirror / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, dest)
+
+
+def _match_files(project: Path, site: Site) -> tuple[list[Path], list[Publication | None]]:
+    """Pair each paper file with its paper in a freshly loaded site."""
+    by_slug = {p.slug: p for p in site.publications}
+    paths = publication_files(project / CONTENT_DIR)
+    return paths, [by_slug.get(path.stem) for path in paths]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def site_path(url_path: str) -> str | None:
+    """Return the snapshot key for a decoded URL path, or None when it tries to leave the site."""
+    if "\\" in url_path or "\x00" in url_path or url_path.startswith("/"):
+        return None
+    parts = url_path.split("/")
+    if any(part in ("..", ".") for part in parts):
+        return None
+    return url_path + "index.html" if url_path == "" or url_path.endswith("/") else url_path
+
+
+def error_overlay(problems: tuple[Problem, ...], standalone: bool) -> bytes:
+    """Return the HTML that shows build problems, as an overlay or as a whole page."""
+    items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in problems)
+    box = (
+        '<div id="site-builder-problems" role="alert" style="position:fixed;inset:0 0 auto 0;z-index:2147483647;'
+        "max-height:70vh;overflow:auto;margin:0;padding:1rem 1.5rem;background:#fff4f4;color:#5a0000;"
+        'border-bottom:3px solid #c00;font:15px/1.5 system-ui,sans-serif;white-space:pre-wrap">'
+        "<strong>The site could not be rebuilt.</strong> "
+        f"{'Fix the file and this page reloads.' if standalone else 'Showing the last good version.'}"
+        f'<ul style="margin:.5rem 0 0;padding-left:1.2rem">{items}</ul></div>'
+    )
+    if not standalone:
+        return box.encode("utf-8")
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Build failed · site-builder</title>'
+        f"</head><body>{box}</body></html>"
+    )
+    return page.encode("utf-8")
+
+
+def _inject_after_body(page: bytes, snippet: bytes) -> bytes:
+    start = page.find(b"<body")
+    end = page.find(b">", start) if start >= 0 else -1
+    return page[: end + 1] + snippet + page[end + 1 :] if end >= 0 else snippet + page
+
+
+def _content_type(path: str) -> str:
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/json", "application/javascript", "application/xml"):
+        kind += "; charset=utf-8"
+    return kind
+
+
+def make_app(preview: Preview) -> Any:
+    """Return the Tornado application: livereload's client and socket, and the site from memory."""
+    from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
+    from livereload.server import LiveScriptInjector  # type: ignore[import-untyped]
+    from livereload.watcher import Watcher  # type: ignore[import-untyped]
+    from tornado import web
+
+    served: dict[str, int] = {}  # URL path → generation of the HTML last served there
+    LiveReloadHandler.watcher = Watcher()  # only read for its log line
+    LiveReloadHandler.live_css = False
+
+    class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
+        """livereload's socket; also reloads a page that connects after a newer build."""
+
+        def on_message(self, message: str | bytes) -> None:
+            """Answer livereload.js's handshake; reload a stale page at once."""
+            super().on_message(message)
+            data = json.loads(message)
+            if data.get("command") == "info" and "url" in data:
+                seen = served.get(urlsplit(str(data["url"])).path)
+                if seen is not None and seen < preview.status.generation:
+                    self.send_message(RELOAD)
+
+    class SiteHandler(web.RequestHandler):
+        """Serve the current snapshot; 400 for paths leaving the site, the site's 404 page otherwise."""
+
+        def get(self, url_path: str) -> None:
+            """Serve one path."""
+            self._serve(url_path, head=False)
+
+        def head(self, url_path: str) -> None:
+            """Serve one path's headers."""
+            self._serve(url_path, head=True)
+
+        def _serve(self, url_path: str, head: bool) -> None:
+            status = preview.status
+            rel = site_path(url_path)
+            self.set_header("Cache-Control", "no-store")
+            if rel is None:
+                self.set_status(400)
+                self.set_header("Content-Type", "text/plain; charset=utf-8")
+                self.finish(b"400 bad request: the path leaves the site\n")
+                return
+            files = status.files
+            if files is None:
+                self.set_status(500)
+                self._send(error_overlay(status.problems, standalone=True), "index.html", status, head)
+                return
+            if rel not in files and f"{rel}/index.html" in files:
+                query = f"?{self.request.query}" if self.request.query else ""
+                self.redirect(f"/{rel}/{query}", permanent=False)
+                return
+            if rel not in files:
+                self.set_status(404)
+                rel = "404.html"
+            self._send(files.get(rel, b"<!doctype html><head></head><body>Not found</body>"), rel, status, head)
+
+        def _send(self, data: bytes, rel: str, status: Status, head: bool) -> None:
+            kind = _content_type(rel)
+            if kind.startswith("text/html"):
+                if status.problems and status.files is not None:
+                    data = _inject_after_body(data, error_overlay(status.problems, standalone=False))
+                if len(served) > 10_000:
+                    served.clear()
+                served[self.request.path] = status.generation
+            self.set_header("Content-Type", kind)
+            self.finish(b"" if head else data)
+
+    class Injector(LiveScriptInjector):  # type: ignore[misc]
+        script = LIVE_SCRIPT
+
+    def broadcast() -> None:
+        for waiter in list(LiveReloadHandler.waiters):
+            try:
+                waiter.write_message(RELOAD)
+            except Exception:
+                LiveReloadHandler.waiters.discard(waiter)
+
+    preview.broadcast = broadcast  # type: ignore[attr-defined]
+    return web.Application(
+        [
+            (r"/livereload", ReloadSocket),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/(.*)", SiteHandler),
+        ],
+        transforms=[Injector],
+        log_function=lambda handler: None,
+    )
+
+
+# ---------------------------------------------------------------- the command
+
+
+async def _run(preview: Preview, host: str, port: int, open_browser: bool) -> None:
+    """Listen, build, watch and serve until cancelled (Ctrl-C)."""
+    from tornado.ioloop import IOLoop
+
+    app = make_app(preview)
+    try:
+        server = app.listen(port, address=host)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SiteBuilderError(
+                f"port {port} on {host} is already in use (another preview?); choose another with --port"
+            ) from None
+        raise SiteBuilderError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    loop = IOLoop.current()
+    preview.on_change.append(lambda: loop.add_callback(preview.broadcast))  # type: ignore[attr-defined]
+    bound = server._sockets and next(iter(server._sockets.values())).getsockname()[1]
+    await loop.run_in_executor(None, preview.first_build)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound or port}/"
+    _say(f"serving {display_path(preview.project)} at {url} (Ctrl-C to stop)")
+    if open_browser:
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    watcher = threading.Thread(target=preview.watch, name="site-builder-watch", daemon=True)
+    watcher.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        preview.stopping.set()
+        server.stop()
 
 
 def serve(project: Path, host: str, port: int, open_browser: bool = False) -> int:
     """Serve the site until interrupted; return the exit code."""
-    from livereload import Server  # type: ignore[import-untyped]
-
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"warning: serving on {host}: other machines on the network can see this preview", file=sys.stderr
-        )
+    if host not in LOOPBACK:
+        _say(f"warning: serving on {host}: other machines on the network can see this preview")
     tmp = Path(tempfile.mkdtemp(prefix="site-builder-serve-"))
-    out = tmp / "site"
+    mirror = tmp / "site"
+    mirror.mkdir()
+    _say(f"temporary folder: {tmp}")
+    preview = Preview(project, mirror)
     try:
-        build(project, out)  # the first build must succeed: there is nothing to fall back on
-        server = Server()
-        for name in WATCHED:
-            path = project / name
-            if path.exists():
-                server.watch(str(path), lambda: _rebuild(project, out), delay=0.1)
-        url = f"http://{host}:{port}/"
-        print(f"serving {project.resolve()} at {url} (Ctrl-C to stop)", file=sys.stderr)
-        if open_browser:
-            webbrowser.open(url)
-        server.serve(host=host, port=port, root=str(out), open_url_delay=None)
+        asyncio.run(_run(preview, host, port, open_browser))
     except KeyboardInterrupt:
-        pass
+        _say("stopped")
     finally:
+        preview.stopping.set()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _unused() -> Iterator[Path]:  # keeps PACKAGE_DIR's import meaningful for readers: the theme's home
+    yield PACKAGE_DIR
