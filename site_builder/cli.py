@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .bibtex import parse_bibtex
 from .build import build, load_checked
-from .errors import ProblemsError, SiteBuilderError
+from .errors import ProblemsError, SiteBuilderError, errors_only
 from .importer import from_listing, plan_import
 from .listing import parse_listing
 from .loader import CONTENT_DIR, PUBLICATIONS_DIR, display_path, existing_content, read_text
-from .output import write_new_file
+from .model import PUBLICATION_KEYS
+from .output import replace_file, write_new_file
 
 
 def _as_of(text: str) -> dt.date:
@@ -43,11 +46,29 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         help="import papers from a publication listing",
         description=(
-            "Parse a publication listing (as copied from a profile page) and write one YAML file per new "
-            "paper to CONTENT/publications/. Existing files are never changed."
+            "Import papers from a publication listing (as copied from a profile page) or a BibTeX file: "
+            "one YAML file per new paper in CONTENT/publications/. Papers already there are matched by "
+            "DOI, arXiv id, or title and first author; what differs is reported and kept as it is, "
+            "unless named with --update. Nothing is ever deleted."
         ),
     )
-    p.add_argument("listing", type=Path, metavar="LISTING", help="the listing text file")
+    p.add_argument(
+        "listing", type=Path, metavar="LISTING", help="a listing text file, or a BibTeX file (.bib)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("listing", "bibtex"),
+        default=None,
+        help="what LISTING is (default: bibtex for .bib files, else a listing)",
+    )
+    p.add_argument(
+        "--update",
+        nargs="+",
+        choices=PUBLICATION_KEYS,
+        metavar="FIELD",
+        help="take these fields from LISTING for papers already present"
+        " (default: report differences, change nothing)",
+    )
     p.add_argument(
         "--content", type=Path, default=None, metavar="DIR", help="content folder (default: ROOT/content)"
     )
@@ -86,32 +107,97 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _short(value: object, other: object = None, width: int = 60) -> str:
+    """Return ``value`` shortened for a message, around where it differs from ``other``."""
+    text = " ".join(str(value).split())
+    if len(text) <= width:
+        return repr(text)
+    start = 0
+    if other is not None:
+        theirs = " ".join(str(other).split())
+        same = next((i for i, (a, b) in enumerate(zip(text, theirs, strict=False)) if a != b), len(theirs))
+        start = max(0, min(same - width // 3, len(text) - width))
+    snippet = text[start : start + width]
+    return repr(("…" if start else "") + snippet + ("…" if start + width < len(text) else ""))
+
+
+def _source_format(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    return "bibtex" if path.suffix.lower() in (".bib", ".bibtex") else "listing"
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     content = args.content if args.content is not None else args.root / CONTENT_DIR
     text, problem = read_text(args.listing)
     if problem is not None:
         raise ProblemsError([problem])
-    as_of = args.as_of or dt.date.today()
     source = display_path(args.listing)
-    entries, problems = parse_listing(text or "", source, as_of)
+    kind = _source_format(args.listing, args.format)
+    if kind == "bibtex":
+        entries, problems = parse_bibtex(text or "", source)
+        noun = "BibTeX file"
+    else:
+        parsed, problems = parse_listing(text or "", source, args.as_of or dt.date.today())
+        entries, noun = from_listing(parsed), "listing"
     for p in problems:
         print(p, file=sys.stderr)
     plan = plan_import(
-        from_listing(entries), existing_content(content), display_path(content / PUBLICATIONS_DIR)
+        entries,
+        existing_content(content),
+        display_path(content / PUBLICATIONS_DIR),
+        frozenset(args.update or ()),
     )
-    verb = "would add" if args.dry_run else "added"
+    dry = args.dry_run
     for item in plan.added:
-        if args.dry_run:
-            print(f"--- {item.path} (new, from {source}:{item.line})\n{item.text}")
+        if dry:
+            sys.stdout.writelines(
+                difflib.unified_diff([], item.text.splitlines(keepends=True), "/dev/null", item.path)
+            )
         else:
             write_new_file(
                 Path(item.path) if Path(item.path).is_absolute() else Path.cwd() / item.path, item.text
             )
-            print(f"{verb}: {item.path} ({source}:{item.line})")
+            print(f"added: {item.path} ({source}:{item.line})")
+    for change in plan.updated:
+        if dry:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    change.old.splitlines(keepends=True),
+                    change.new.splitlines(keepends=True),
+                    change.path,
+                    change.path,
+                )
+            )
+        else:
+            replace_file(Path(change.path), change.old, change.new)
+            print(f"updated: {change.path}: {', '.join(change.fields)} ({source}:{change.line})")
+    for d in plan.differences:
+        where = f"{d.path}:{d.file_line}" if d.file_line else d.path
+        what = "is missing from the file" if d.ours is None else "differs"
+        print(
+            f"{where}: {d.field} {what}: {noun} line {d.source_line} has {_short(d.theirs, d.ours)}"
+            + (f", the file has {_short(d.ours, d.theirs)}" if d.ours is not None else "")
+            + f" (kept; --update {d.field} to take it)"
+        )
+    for path in plan.missing:
+        print(f"{path}: not in {source} (kept)")
     for dup_line, first_line in plan.duplicates:
         print(f"{source}:{dup_line}: the same paper as line {first_line}; skipped")
+    add, update = ("would add", "would update") if dry else ("added", "updated")
     print(
-        f"{source}: {len(entries)} entries: {len(plan.added)} {verb}, {len(plan.present)} already present"
+        f"{source}: {len(entries)} entries: {len(plan.added)} {add}, {len(plan.present)} already present"
+        + (f", {len(plan.updated)} {update}" if plan.updated else "")
+        + (
+            f" ({len(plan.differences)} difference{'s' if len(plan.differences) != 1 else ''} kept)"
+            if plan.differences
+            else ""
+        )
+        + (
+            f", {len(plan.missing)} file{'s' if len(plan.missing) != 1 else ''} not in this {noun}"
+            if plan.missing
+            else ""
+        )
         + (f", {len(plan.duplicates)} duplicates" if plan.duplicates else "")
     )
     if plan.uncertain:
@@ -119,7 +205,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         for u in plan.uncertain:
             first = u.authors[0] if u.authors else "?"
             print(f"{source}:{u.line}: title {u.title!r}, first author {first!r}: {u.reason}")
-    return 1 if problems else 0
+    return 1 if errors_only(problems) else 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

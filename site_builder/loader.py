@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .config import SiteConfig, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
-from .importer import Existing
+from .importer import Existing, record_key
 from .model import Publication, Site, publication_from_mapping
 from .people import Person, people_from_data
 from .slugs import paper_key
@@ -138,13 +137,23 @@ def existing_content(content: Path) -> list[Existing]:
     """Index the paper files already present, for matching re-imported entries."""
     found = []
     for path in publication_files(content):
-        data, problems = _load_yaml_file(path)
-        key = None
-        if not problems and isinstance(data, dict):
-            authors = data.get("authors")
-            first = authors[0] if isinstance(authors, list) and authors else None
-            if isinstance(data.get("title"), str):
-                key = paper_key(data["title"], str(first) if first is not None else None)
-        rel = os.path.join(content.name, PUBLICATIONS_DIR, path.name)
-        found.append(Existing(path.stem, display_path(path) or rel, key))
+        text, problem = read_text(path)
+        data = None
+        if problem is None:
+            try:
+                data = load_yaml(text or "", display_path(path))
+            except ProblemsError:
+                data = None
+        record = dict(data) if isinstance(data, dict) else None
+        lines = dict(getattr(data, "lines", {}))
+        found.append(
+            Existing(
+                path.stem,
+                display_path(path),
+                record_key(record) if record else None,
+                text,
+                record,
+                {str(k): v for k, v in lines.items()},
+            )
+        )
     return found

@@ -97,3 +97,20 @@ def write_new_file(path: Path, text: str) -> None:
         os.link(tmp, path)  # fails if path exists: never overwrite a person's file
     finally:
         os.unlink(tmp)
+
+
+def replace_file(path: Path, expected: str, text: str) -> None:
+    """Replace a file's text atomically, refusing if it changed since it was read."""
+    current = path.read_text(encoding="utf-8")
+    if current != expected:
+        raise SiteBuilderError(f"{path} changed while importing; nothing written to it, run the import again")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
