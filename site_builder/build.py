@@ -42,9 +42,43 @@ def theme_dirs(project: Path, sub: str) -> list[Path]:
     return seen
 
 
+def static_files(project: Path) -> set[str]:
+    """Return the site paths of the files copied from the static folders (``static/…``)."""
+    files = set()
+    for folder in theme_dirs(project, "static"):
+        files |= {f"static/{p.relative_to(folder).as_posix()}" for p in folder.rglob("*") if p.is_file()}
+    return files
+
+
+def local_link_problems(site: Site, project: Path) -> list[Problem]:
+    """Report links to files of the site (relative URLs) that nothing in the site provides."""
+    known = static_files(project)
+    pages = {f"publications/{p.slug}/" for p in site.publications} | {"", "publications/", "authors/"}
+    problems = []
+    for pub in site.publications:
+        for link in pub.links:
+            url = link.url
+            if "://" in url or url.startswith(("mailto:", "#", "//")):
+                continue
+            path = url.split("#")[0].split("?")[0].lstrip("/")
+            if path in known or path in pages or f"{path}/" in pages or path.rstrip("/") + "/" in pages:
+                continue
+            problems.append(
+                Problem(
+                    pub.source,
+                    link.line,
+                    f"link {link.kind!r} points to {url!r}, which is not a file of the site"
+                    " (put the file in static/ and link it as static/…)",
+                )
+            )
+    return problems
+
+
 def load_checked(project: Path, strict: bool = False) -> tuple[Site, list[Problem]]:
     """Load and validate the project; raise ProblemsError on errors, return the warnings."""
     site, problems = load_site(project)
+    if site is not None:
+        problems += local_link_problems(site, project)
     fatal = problems if strict else errors_only(problems)
     if fatal or site is None:
         raise ProblemsError(fatal or problems)

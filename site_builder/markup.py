@@ -56,7 +56,7 @@ def _math_to_mathml(tex: str) -> str:
 
 
 class _SafeLinks(Treeprocessor):
-    """Drop link and image URLs that are not http(s), mailto or relative."""
+    """Drop URLs that are not http(s), mailto or relative; an image left without one becomes its alt text."""
 
     def run(self, root: ET.Element) -> None:
         for element in root.iter():
@@ -64,6 +64,10 @@ class _SafeLinks(Treeprocessor):
                 value = element.get(attr)
                 if value is not None and check_url(value.strip()) is not None:
                     del element.attrib[attr]
+            if element.tag == "img" and "src" not in element.attrib:
+                alt = element.get("alt", "")
+                element.attrib.clear()
+                element.tag, element.text = "span", alt
 
 
 class _BareUrl(InlineProcessor):

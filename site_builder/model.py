@@ -57,6 +57,7 @@ class Link:
 
     kind: str
     url: str
+    line: int | None = field(default=None, compare=False)  # where it is written, for messages
 
     @property
     def label(self) -> str:
@@ -259,7 +260,7 @@ def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publicati
                 if why:
                     check.problems.append(Problem(path, line, f"link {kind!r} {why}"))
                     continue
-                links.append(Link(kind, url.strip()))
+                links.append(Link(kind, url.strip(), line))
     links.sort(key=lambda link: LINK_KINDS.index(link.kind))
     publication = Publication(
         slug=slug,

@@ -44,6 +44,8 @@ def write_site(out: Path, pages: Iterable[tuple[str, bytes]], static_dirs: Itera
     """
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.building-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         written: set[str] = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,25 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.finalize = printable
     env.filters["link_from"] = link_from
     env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
     env.filters["shortdate"] = lambda d: f"{d:%b} {d.day}, {d.year}"
     return env
+
+
+# Control characters (NUL and friends) and bidirectional overrides, which could reorder what
+# a reader sees around a title, never reach the page.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: object) -> object:
+    """Remove control characters and bidi overrides from every value a template prints."""
+    if isinstance(value, Markup):
+        return Markup(_UNPRINTABLE.sub("", str(value)))
+    if isinstance(value, str):
+        return _UNPRINTABLE.sub("", value)
+    return value
 
 
 def link_from(url: str, root: str) -> str:
@@ -140,7 +156,7 @@ def by_year(papers: Sequence[PaperView]) -> tuple[YearGroup, ...]:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _UNPRINTABLE.sub("", json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _script_json(value: object) -> str:

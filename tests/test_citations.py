@@ -139,7 +139,7 @@ def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "title: Product Quantization for Nearest Neighbor Search\n"
         "authors: [Hervé Jégou, Matthijs Douze, Cordelia Schmid]\n"
         "date: 2023-01-05\nvenue: IEEE Transactions on Pattern Analysis and Machine Intelligence\n"
-        "links:\n  doi: https://doi.org/10.1109/TPAMI.2010.57\n  pdf: papers/pq.pdf\n",
+        "links:\n  doi: https://doi.org/10.1109/TPAMI.2010.57\n  pdf: static/papers/pq.pdf\n",
     )
     write_paper(
         project,
@@ -152,6 +152,8 @@ def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "2022-gulcehre-second",
         "title: Learning Something Else\nauthors: [Çağlar Gülçehre]\ndate: 2022-05-01\n",
     )
+    (project / "static" / "papers").mkdir()
+    (project / "static" / "papers" / "pq.pdf").write_bytes(b"%PDF-1.4\n")
     build(project, tmp / "out")
     return tmp / "out"
 
@@ -266,7 +268,7 @@ def test_scholar_tags_with_venue_pdf_arxiv_doi(rich_site: Path) -> None:
     assert journal.values("citation_journal_title") == [
         "IEEE Transactions on Pattern Analysis and Machine Intelligence"
     ]
-    assert journal.values("citation_pdf_url") == [f"{BASE}papers/pq.pdf"]  # made absolute
+    assert journal.values("citation_pdf_url") == [f"{BASE}static/papers/pq.pdf"]  # made absolute
     assert journal.values("citation_doi") == ["10.1109/TPAMI.2010.57"]
     assert json.loads(journal.jsonld[0])["sameAs"] == ["https://doi.org/10.1109/TPAMI.2010.57"]
 

@@ -41,7 +41,8 @@ def edited(tmp_path: Path) -> Path:
     assert text.startswith(f"title: {TITLE}\n")
     text = text.replace(
         f"title: {TITLE}\n",
-        f"# Corrected capitalisation for the camera-ready.\ntitle: {TITLE.replace('grained', 'Grained')}  # ok\n",
+        "# Corrected capitalisation for the camera-ready.\n"
+        f"title: {TITLE.replace('grained', 'Grained')}  # ok\n",
     )
     text = text.replace(
         "has_code: false\n",
@@ -62,7 +63,8 @@ def test_reimport_keeps_every_edit_and_reports_the_difference(edited: Path) -> N
     assert result.returncode == 0, result.stderr
     assert snapshot(edited / "content") == before
     assert "26 entries: 0 added, 26 already present (1 difference kept)" in result.stdout
-    # the title is on line 3 of the edited file (after the moved date and the comment); the entry starts on line 4
+    # the title is on line 3 of the edited file (after the moved date and the comment);
+    # the listing's entry starts on line 4
     assert f"{PAPER}:3: title differs: listing line 4 has " in result.stdout
     assert "--update title" in result.stdout
 
@@ -74,7 +76,7 @@ def changed_listing(tmp_path: Path) -> Path:
     lines = text.splitlines(keepends=True)
     gone = lines[-3:]  # the last paper: Multimodal Knowledge Expansion
     assert gone[1].startswith("Multimodal Knowledge Expansion")
-    lines = lines[:-3] + ["CVNov 1, 2026Code\n", "A Brand New PaperZihui Xue, Kristen Grauman\n", "New.\n"]
+    lines = [*lines[:-3], "CVNov 1, 2026Code\n", "A Brand New PaperZihui Xue, Kristen Grauman\n", "New.\n"]
     path = tmp_path / "changed.txt"
     path.write_text("".join(lines), encoding="utf-8")
     return path
