@@ -42,13 +42,14 @@ import json
 import mimetypes
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
 import traceback
 import webbrowser
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -56,7 +57,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .build import PACKAGE_DIR, load_checked, template_problem, theme_dirs
+from .build import load_checked, template_problem, theme_dirs
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .loader import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path, publication_files, read_text
 from .markup import MarkdownRenderer
@@ -74,6 +75,9 @@ LIVE_SCRIPT = (
     b's.src="/livereload.js?port="+(location.port||(location.protocol=="https:"?443:80));'
     b"document.head.appendChild(s);})();</script>"
 )
+
+BUILDING = b"<!doctype html><head><title>Building</title></head><body>Building the site\xe2\x80\xa6</body>"
+NOT_FOUND = b"<!doctype html><head><title>Not found</title></head><body>Not found</body>"
 
 Signature = tuple[int, int]
 
@@ -306,7 +310,7 @@ class Preview:
         self.mirror = mirror
         self.status = Status(None, (), 0)
         self.stopping = threading.Event()
-        self.on_change: list[Any] = []  # callables run (in this thread) after each new status
+        self.on_change: list[Callable[[], None]] = []  # callables run (in this thread) after each new status
         self._signatures: dict[str, Signature] = {}
         self._renderer: Renderer | None = None
         self._site: Site | None = None
@@ -395,8 +399,7 @@ class Preview:
             for warning in warnings:
                 _say(str(warning))
             self._papers = {
-                path: _PaperFile(pub, ())
-                for path, pub in zip(*_match_files(self.project, site), strict=True)
+                path: _PaperFile(pub, ()) for path, pub in zip(*_match_files(self.project, site), strict=True)
             }
             pages = self._renderer.render(site)
             self._site, self._pages = site, pages
@@ -471,7 +474,8 @@ def error_overlay(problems: tuple[Problem, ...], standalone: bool) -> bytes:
     """Return the HTML that shows build problems, as an overlay or as a whole page."""
     items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in problems)
     box = (
-        '<div id="site-builder-problems" role="alert" style="position:fixed;inset:0 0 auto 0;z-index:2147483647;'
+        '<div id="site-builder-problems" role="alert" '
+        'style="position:fixed;inset:0 0 auto 0;z-index:2147483647;'
         "max-height:70vh;overflow:auto;margin:0;padding:1rem 1.5rem;background:#fff4f4;color:#5a0000;"
         'border-bottom:3px solid #c00;font:15px/1.5 system-ui,sans-serif;white-space:pre-wrap">'
         "<strong>The site could not be rebuilt.</strong> "
@@ -481,8 +485,9 @@ def error_overlay(problems: tuple[Problem, ...], standalone: bool) -> bytes:
     if not standalone:
         return box.encode("utf-8")
     page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Build failed · site-builder</title>'
-        f"</head><body>{box}</body></html>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Build failed · site-builder</title></head>"
+        f"<body>{box}</body></html>"
     )
     return page.encode("utf-8")
 
@@ -500,8 +505,8 @@ def _content_type(path: str) -> str:
     return kind
 
 
-def make_app(preview: Preview) -> Any:
-    """Return the Tornado application: livereload's client and socket, and the site from memory."""
+def make_app(preview: Preview) -> tuple[Any, Callable[[], None]]:
+    """Return the Tornado app (livereload's client and socket, the site from memory) and its reload."""
     from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
     from livereload.server import LiveScriptInjector  # type: ignore[import-untyped]
     from livereload.watcher import Watcher  # type: ignore[import-untyped]
@@ -544,6 +549,10 @@ def make_app(preview: Preview) -> Any:
                 self.finish(b"400 bad request: the path leaves the site\n")
                 return
             files = status.files
+            if files is None and not status.problems:
+                self.set_status(503)
+                self._send(BUILDING, "index.html", status, head)
+                return
             if files is None:
                 self.set_status(500)
                 self._send(error_overlay(status.problems, standalone=True), "index.html", status, head)
@@ -555,7 +564,7 @@ def make_app(preview: Preview) -> Any:
             if rel not in files:
                 self.set_status(404)
                 rel = "404.html"
-            self._send(files.get(rel, b"<!doctype html><head></head><body>Not found</body>"), rel, status, head)
+            self._send(files.get(rel, NOT_FOUND), rel, status, head)
 
         def _send(self, data: bytes, rel: str, status: Status, head: bool) -> None:
             kind = _content_type(rel)
@@ -578,8 +587,7 @@ def make_app(preview: Preview) -> Any:
             except Exception:
                 LiveReloadHandler.waiters.discard(waiter)
 
-    preview.broadcast = broadcast  # type: ignore[attr-defined]
-    return web.Application(
+    app = web.Application(
         [
             (r"/livereload", ReloadSocket),
             (r"/livereload\.js", LiveReloadJSHandler),
@@ -588,6 +596,7 @@ def make_app(preview: Preview) -> Any:
         transforms=[Injector],
         log_function=lambda handler: None,
     )
+    return app, broadcast
 
 
 # ---------------------------------------------------------------- the command
@@ -597,7 +606,7 @@ async def _run(preview: Preview, host: str, port: int, open_browser: bool) -> No
     """Listen, build, watch and serve until cancelled (Ctrl-C)."""
     from tornado.ioloop import IOLoop
 
-    app = make_app(preview)
+    app, broadcast = make_app(preview)
     try:
         server = app.listen(port, address=host)
     except OSError as exc:
@@ -607,11 +616,10 @@ async def _run(preview: Preview, host: str, port: int, open_browser: bool) -> No
             ) from None
         raise SiteBuilderError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     loop = IOLoop.current()
-    preview.on_change.append(lambda: loop.add_callback(preview.broadcast))  # type: ignore[attr-defined]
-    bound = server._sockets and next(iter(server._sockets.values())).getsockname()[1]
+    preview.on_change.append(lambda: loop.add_callback(broadcast))
     await loop.run_in_executor(None, preview.first_build)
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound or port}/"
+    url = f"http://{shown}:{port}/"
     _say(f"serving {display_path(preview.project)} at {url} (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
@@ -633,15 +641,17 @@ def serve(project: Path, host: str, port: int, open_browser: bool = False) -> in
     mirror.mkdir()
     _say(f"temporary folder: {tmp}")
     preview = Preview(project, mirror)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` cleans up like Ctrl-C
     try:
         asyncio.run(_run(preview, host, port, open_browser))
     except KeyboardInterrupt:
         _say("stopped")
     finally:
         preview.stopping.set()
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
-def _unused() -> Iterator[Path]:  # keeps PACKAGE_DIR's import meaningful for readers: the theme's home
-    yield PACKAGE_DIR
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
