@@ -205,7 +205,15 @@ def render_pages(
     yield from _paper_pages(site, env, views, helpers)
     yield from authors_pages(site, env, views, helpers)
     yield from _site_files(site, env, views, helpers)
+    yield from lab_pages(site, env, markdown, views)
     yield "404.html", _page(env, "404.html", "404.html", config)
+
+
+def lab_pages(
+    site: Site, env: jinja2.Environment, markdown: MarkdownRenderer, views: Sequence[PaperView]
+) -> Iterator[tuple[str, str]]:
+    """Yield the lab homepage's own pages (content/pages, people, news); none yet."""
+    return iter(())
 
 
 def _publication_list(
