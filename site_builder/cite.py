@@ -8,6 +8,7 @@ in ``and others``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -56,6 +57,7 @@ class Name:
     literal: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
 def plain_text(text: str) -> str:
     """Return Markdown text as one plain line, LaTeX leftovers cleaned (math kept as written)."""
     return " ".join(clean_latex(text).split())

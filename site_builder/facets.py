@@ -31,6 +31,8 @@ _STOP = frozenset(
 
 def fold(text: str) -> str:
     """Return ``text`` lowercased without accents, as the browser folds a query (``Dollár`` → ``dollar``)."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())

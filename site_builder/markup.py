@@ -23,6 +23,8 @@ _MATH = re.compile(r"(?<![\\$])\$(?!\s)((?:\\.|[^$\\\n]){1,400}?)(?<!\s)\$(?!\d)
 _PLACEHOLDER = "\ue000{}\ue001"  # private-use characters, which Markdown leaves alone
 _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
 _URL = re.compile(r"\S+://\S+")
+# Control characters and bidirectional overrides: never printed on a page.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_latex(text: str) -> str:
@@ -121,7 +123,7 @@ class MarkdownRenderer:
         out = self._md.convert(source)
         if maths:
             out = _PLACEHOLDER_RE.sub(lambda m: _math_to_mathml(maths[int(m.group(1))]), out)
-        result = Markup(out)
+        result = Markup(UNPRINTABLE.sub("", out))
         self._cache[key] = result
         return result
 

@@ -22,6 +22,8 @@ PERSON_KEYS = ("name", "variants", "role", "photo", "links", "alumni", "bio", "e
 
 def name_key(name: str) -> str:
     """Return the comparison key of a name: case, accents, dots and spacing ignored."""
+    if name.isascii():
+        return " ".join(name.lower().replace(".", " ").split())
     decomposed = unicodedata.normalize("NFKD", name)
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(letters.casefold().replace(".", " ").split())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from .cite import (
 )
 from .config import SiteConfig
 from .facets import author_slug, facet_panel, publication_index, search_index
+from .markup import UNPRINTABLE as _UNPRINTABLE
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .people import Directory, Person, make_directory, name_key
@@ -85,14 +86,14 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
 
 # Control characters (NUL and friends) and bidirectional overrides, which could reorder what
 # a reader sees around a title, never reach the page.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(value: object) -> object:
-    """Remove control characters and bidi overrides from every value a template prints."""
-    if isinstance(value, Markup):
-        return Markup(_UNPRINTABLE.sub("", str(value)))
-    if isinstance(value, str):
+    """Remove control characters and bidi overrides from every text a template prints.
+
+    Markup (rendered Markdown, entries) is cleaned where it is made, so only plain text is checked.
+    """
+    if type(value) is str and _UNPRINTABLE.search(value):
         return _UNPRINTABLE.sub("", value)
     return value
 
@@ -179,11 +180,27 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
+def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str], Markup]:
+    """Return ``paper_entry(p, root)``: one paper's list entry (``_paper.html``), rendered once per depth."""
+    cache: dict[tuple[str, str], Markup] = {}
+    template = env.get_template("_paper.html")
+
+    def paper_entry(p: PaperView, root: str) -> Markup:
+        key = (p.pub.slug, root)
+        html = cache.get(key)
+        if html is None:
+            html = cache[key] = Markup(template.render(p=p, root=root, site=config))
+        return html
+
+    return paper_entry
+
+
 def render_pages(
     site: Site, env: jinja2.Environment, markdown: MarkdownRenderer
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(output path, text)`` for every page and file of the site."""
     config = site.config
+    env.globals["paper_entry"] = entry_renderer(env, config)
     helpers = make_helpers(site)
     views = paper_views(site, markdown, helpers)
     years = by_year(views)
@@ -212,8 +229,10 @@ def render_pages(
 def lab_pages(
     site: Site, env: jinja2.Environment, markdown: MarkdownRenderer, views: Sequence[PaperView]
 ) -> Iterator[tuple[str, str]]:
-    """Yield the lab homepage's own pages (content/pages, people, news); none yet."""
-    return iter(())
+    """Yield the lab homepage's own pages (content/pages, people, news) and the CNAME file."""
+    from .pages import render_lab_pages
+
+    return render_lab_pages(site, env, markdown, views)
 
 
 def _publication_list(
@@ -265,21 +284,45 @@ def member_names(site: Site) -> list[str]:
 RELATED = 5
 
 
-def related_papers(views: Sequence[PaperView], index: int) -> list[PaperView]:
-    """Return the papers most related to ``views[index]``: shared authors, tags, then category."""
-    me = views[index]
-    mine = {a.slug for a in me.authors}
-    tags = set(me.pub.tags)
-    scored = []
-    for i, other in enumerate(views):
-        if i == index:
-            continue
-        score = 3 * len(mine & {a.slug for a in other.authors}) + 2 * len(tags & set(other.pub.tags))
-        if me.pub.category and other.pub.category == me.pub.category:
-            score += 1
-        if score:
-            scored.append((-score, abs(i - index), i))
-    return [views[i] for _, _, i in sorted(scored)[:RELATED]]
+def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
+    """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
+
+    Candidates come from indexes by author and tag, so the cost grows with the papers people
+    share, not with the square of the site; ties go to the nearest in date.
+    """
+    by_author: dict[str, list[int]] = {}
+    by_tag: dict[str, list[int]] = {}
+    by_category: dict[str, list[int]] = {}
+    for i, view in enumerate(views):
+        for slug in {a.slug for a in view.authors}:
+            by_author.setdefault(slug, []).append(i)
+        for tag in set(view.pub.tags):
+            by_tag.setdefault(tag, []).append(i)
+        if view.pub.category:
+            by_category.setdefault(view.pub.category, []).append(i)
+    related = []
+    for i, view in enumerate(views):
+        scores: dict[int, int] = {}
+        for slug in {a.slug for a in view.authors}:
+            for j in by_author[slug]:
+                scores[j] = scores.get(j, 0) + 3
+        for tag in set(view.pub.tags):
+            for j in by_tag[tag]:
+                scores[j] = scores.get(j, 0) + 2
+        category = view.pub.category
+        if category:
+            for j in scores:
+                if views[j].pub.category == category:
+                    scores[j] += 1
+            if len(scores) <= RELATED:  # few shared people or tags: nearest papers of the category
+                same = by_category[category]
+                k = bisect.bisect_left(same, i)
+                for j in sorted(same[max(0, k - RELATED) : k + RELATED + 1], key=lambda j: (abs(j - i), j)):
+                    scores.setdefault(j, 1)
+        scores.pop(i, None)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - i), kv[0]))[:RELATED]
+        related.append([views[j] for j, _ in best])
+    return related
 
 
 def _person(author: AuthorView, helpers: Helpers) -> dict[str, str]:
@@ -332,6 +375,7 @@ def _paper_pages(
     site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
 ) -> Iterator[tuple[str, str]]:
     config = site.config
+    related = related_papers(views)
     for i, view in enumerate(views):
         pub = view.pub
         path = f"{view.path}index.html"
@@ -349,7 +393,7 @@ def _paper_pages(
                 paper=view,
                 newer=views[i - 1] if i > 0 else None,
                 older=views[i + 1] if i + 1 < len(views) else None,
-                related=related_papers(views, i),
+                related=related[i],
                 canonical=url,
                 description=_description(pub),
                 bibtex=bib,

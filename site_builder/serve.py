@@ -201,8 +201,10 @@ class _DeferringEnvironment:
     def __init__(self, env: jinja2.Environment) -> None:
         self._env = env
 
-    def get_template(self, name: str, *args: Any, **kwargs: Any) -> _DeferringTemplate:
-        """Return a recording template."""
+    def get_template(self, name: str, *args: Any, **kwargs: Any) -> _DeferringTemplate | jinja2.Template:
+        """Return a recording template for pages; partials (``_*.html``) render for real when asked."""
+        if name.startswith("_"):
+            return self._env.get_template(name, *args, **kwargs)
         return _DeferringTemplate(name)
 
     def __getattr__(self, name: str) -> Any:
