@@ -19,6 +19,8 @@ from .markup import clean_latex
 from .model import Publication
 from .slugs import ascii_fold
 
+# Per-paper results are cached: a long-lived preview re-renders unchanged papers for free.
+CACHE_SIZE = 1 << 18
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 PARTICLES = frozenset("van von der den de del della di da das do dos du le la ten ter bin al el".split())
 SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
@@ -121,6 +123,7 @@ def _bib_name(name: str) -> str:
     return f"{family}, {given}"
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def arxiv_id(pub: Publication) -> str | None:
     """Return the paper's arXiv identifier, from its arXiv or PDF link."""
     for kind in ("arxiv", "pdf", "url"):
@@ -130,6 +133,7 @@ def arxiv_id(pub: Publication) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def doi(pub: Publication) -> str | None:
     """Return the paper's DOI (without the resolver), if it has one."""
     url = pub.link("doi")
@@ -151,6 +155,7 @@ def entry_type(pub: Publication) -> str:
     return "misc"
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def base_key(pub: Publication) -> str:
     """Return ``<family name><year><first title word>``, e.g. ``xue2023learning``."""
     first = split_name(pub.authors[0]) if pub.authors else Name("", "anon")
@@ -187,6 +192,7 @@ def _suffix(i: int) -> str:
     return letters
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def bibtex(pub: Publication, key: str, url: str | None = None) -> str:
     """Return the BibTeX entry of a paper."""
     authors = [_bib_name(a) for a in pub.authors]
@@ -229,6 +235,7 @@ def bibtex_file(entries: Iterable[str]) -> str:
     return "\n".join(entries)
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def ris(pub: Publication, url: str | None = None) -> str:
     """Return the RIS record of a paper (EndNote, Zotero, Mendeley)."""
     kind = {"article": "JOUR", "inproceedings": "CPAPER", "misc": "GEN"}[entry_type(pub)]
@@ -260,6 +267,7 @@ def ris(pub: Publication, url: str | None = None) -> str:
     return "".join(f"{tag}  - {value}".rstrip() + "\r\n" for tag, value in lines)
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def csl(pub: Publication, key: str, url: str | None = None) -> dict[str, object]:
     """Return the CSL-JSON item of a paper (citeproc, Zotero, pandoc)."""
     kind = {"article": "article-journal", "inproceedings": "paper-conference", "misc": "article"}[

@@ -7,6 +7,7 @@ searches, ``publications/search.json`` (one folded search text per paper).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .categories import category_name
-from .markup import clean_latex
 from .model import Publication
 from .people import Directory, make_directory
 from .slugs import slugify
@@ -73,14 +73,13 @@ def author_vocabulary(
     return Vocabulary(tuple(sorted(counts, key=order)))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def search_text(pub: Publication) -> str:
     """Return the folded text a query is matched against: title, authors, venue, tags, abstract words."""
     head = " ".join([pub.title, *pub.authors, pub.venue or "", *pub.tags, pub.category or ""])
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(fold(clean_latex(pub.abstract))):
-        if word not in _STOP and len(word) > 1:
-            seen.setdefault(word, None)
-    return f"{fold(head)} | {' '.join(seen)}"
+    words = dict.fromkeys(_WORD.findall(fold(pub.abstract.replace("\\", " "))))
+    kept = " ".join(w for w in words if len(w) > 1 and w not in _STOP)
+    return f"{fold(head)} | {kept}"
 
 
 def publication_index(

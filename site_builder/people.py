@@ -8,6 +8,7 @@ facet entry, highlighted if the person is in the lab.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .yamlio import LineMap
 PERSON_KEYS = ("name", "variants", "role", "photo", "links", "alumni", "bio", "email")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Return the comparison key of a name: case, accents, dots and spacing ignored."""
     if name.isascii():

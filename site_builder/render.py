@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import heapq
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -180,13 +182,23 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
+_ENTRIES: dict[tuple[int, PaperView, str, SiteConfig], Markup] = {}
+_ENTRIES_MAX = 1 << 19
+
+
 def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str], Markup]:
-    """Return ``paper_entry(p, root)``: one paper's list entry (``_paper.html``), rendered once per depth."""
-    cache: dict[tuple[str, str], Markup] = {}
+    """Return ``paper_entry(p, root)``: one paper's list entry (``_paper.html``), rendered once.
+
+    The cache is keyed by the template, the paper's view and the page depth, so a long-lived
+    preview renders an unchanged paper's entry only once across rebuilds.
+    """
     template = env.get_template("_paper.html")
+    if len(_ENTRIES) > _ENTRIES_MAX:
+        _ENTRIES.clear()
+    cache = _ENTRIES
 
     def paper_entry(p: PaperView, root: str) -> Markup:
-        key = (p.pub.slug, root)
+        key = (id(template), p, root, config)
         html = cache.get(key)
         if html is None:
             html = cache[key] = Markup(template.render(p=p, root=root, site=config))
@@ -284,11 +296,23 @@ def member_names(site: Site) -> list[str]:
 RELATED = 5
 
 
+RELATED_WINDOW = 25  # papers on each side, by date, looked at per shared author or tag
+
+
+def _near(indexes: list[int], i: int) -> list[int]:
+    """Return the entries of a sorted index list nearest to ``i`` (a prolific author's or tag's papers)."""
+    if len(indexes) <= 2 * RELATED_WINDOW:
+        return indexes
+    k = bisect.bisect_left(indexes, i)
+    return indexes[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
+
+
 def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
 
-    Candidates come from indexes by author and tag, so the cost grows with the papers people
-    share, not with the square of the site; ties go to the nearest in date.
+    Candidates come from indexes by author and tag, limited to the papers nearest in date
+    for prolific authors and common tags, so the cost grows with the site, not its square;
+    ties go to the nearest in date.
     """
     by_author: dict[str, list[int]] = {}
     by_tag: dict[str, list[int]] = {}
@@ -304,10 +328,10 @@ def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     for i, view in enumerate(views):
         scores: dict[int, int] = {}
         for slug in {a.slug for a in view.authors}:
-            for j in by_author[slug]:
+            for j in _near(by_author[slug], i):
                 scores[j] = scores.get(j, 0) + 3
         for tag in set(view.pub.tags):
-            for j in by_tag[tag]:
+            for j in _near(by_tag[tag], i):
                 scores[j] = scores.get(j, 0) + 2
         category = view.pub.category
         if category:
@@ -320,7 +344,7 @@ def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
                 for j in sorted(same[max(0, k - RELATED) : k + RELATED + 1], key=lambda j: (abs(j - i), j)):
                     scores.setdefault(j, 1)
         scores.pop(i, None)
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - i), kv[0]))[:RELATED]
+        best = heapq.nsmallest(RELATED, scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - i), kv[0]))
         related.append([views[j] for j, _ in best])
     return related
 
@@ -410,9 +434,15 @@ def _paper_pages(
         )
         yield f"{view.path}{key}.bib", bib
         yield f"{view.path}{key}.ris", ris(pub, url)
-        yield f"{view.path}{key}.json", csl_json([csl(pub, key, url)])
+        yield f"{view.path}{key}.json", _csl_text(pub, key, url)
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _csl_text(pub: Publication, key: str, url: str | None) -> str:
+    return csl_json([csl(pub, key, url)])
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def _description(pub: Publication) -> str:
     text = plain_text(pub.abstract) if pub.abstract else pub.title
     if len(text) <= 200:
