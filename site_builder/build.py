@@ -33,10 +33,17 @@ class BuildResult:
 
 
 def theme_dirs(project: Path, sub: str) -> list[Path]:
-    """Return the project's own folder ``sub`` then the built-in theme's, those that exist."""
-    candidates = [project / sub, PACKAGE_DIR / "theme" / sub, PACKAGE_DIR.parent / sub]
+    """Return the project's own folder ``sub`` then the built-in theme's, those that exist.
+
+    An installed package carries its theme in ``site_builder/theme/``; a source checkout
+    (editable install) uses the repository's own ``templates/`` and ``static/``, and only
+    when the folder above the package is that checkout, never a stray site-packages folder.
+    """
+    builtin = PACKAGE_DIR / "theme" / sub
+    if not builtin.is_dir() and (PACKAGE_DIR.parent / "pyproject.toml").is_file():
+        builtin = PACKAGE_DIR.parent / sub
     seen: list[Path] = []
-    for path in candidates:
+    for path in (project / sub, builtin):
         if path.is_dir() and path.resolve() not in [s.resolve() for s in seen]:
             seen.append(path)
     return seen

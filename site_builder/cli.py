@@ -7,21 +7,32 @@ Exit codes: 0 success, 1 a problem in the user's input (printed as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
 from .bibtex import parse_bibtex
 from .build import build, load_checked
-from .errors import ProblemsError, SiteBuilderError, errors_only
+from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .importer import from_listing, plan_import
+from .linkcheck import check_links
 from .listing import parse_listing
-from .loader import CONTENT_DIR, PUBLICATIONS_DIR, display_path, existing_content, read_text
+from .loader import (
+    BASE_URL_ENV,
+    CONTENT_DIR,
+    PUBLICATIONS_DIR,
+    display_path,
+    existing_content,
+    read_text,
+)
 from .model import PUBLICATION_KEYS
 from .output import replace_file, write_new_file
+from .scaffold import site_files
 
 
 def _as_of(text: str) -> dt.date:
@@ -88,13 +99,41 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default: ROOT/_site)"
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _base_url_option(p)
 
     p = sub.add_parser(
         "check",
         help="validate site.yaml and every content file",
-        description="Validate site.yaml and every content file; report every problem at once.",
+        description=(
+            "Validate site.yaml and every content file; report every problem at once. With --links, "
+            "also check every internal link, anchor and asset of the site built in --out (no network: "
+            "external URLs are checked for syntax only)."
+        ),
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--links", action="store_true", help="check the links of the built site too")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the built site for --links (default: ROOT/_site)",
+    )
+    _base_url_option(p)
+
+    p = sub.add_parser(
+        "init",
+        help="create a new site in a folder",
+        description=(
+            "Create a new site in DIR: site.yaml, two sample papers, people, pages, news and a "
+            "GitHub Pages workflow. DIR must be empty unless --force; existing files are never overwritten."
+        ),
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="the new site's folder (created if missing)")
+    p.add_argument("--title", default="Example Lab", help="the site's title (default: Example Lab)")
+    p.add_argument(
+        "--force", action="store_true", help="add the files to a non-empty DIR (keeping any that exist)"
+    )
 
     p = sub.add_parser(
         "serve",
@@ -105,6 +144,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument("--open", action="store_true", help="open the site in a web browser")
     return parser
+
+
+def _base_url_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help=(
+            "the public address, used only when site.yaml's base_url is empty"
+            f" (the environment variable {BASE_URL_ENV} does the same)"
+        ),
+    )
+
+
+@contextlib.contextmanager
+def _base_url(url: str | None) -> Iterator[None]:
+    """Make ``--base-url`` the fallback the loader reads, for the duration of one command."""
+    if url is None:
+        yield
+        return
+    before = os.environ.get(BASE_URL_ENV)
+    os.environ[BASE_URL_ENV] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[BASE_URL_ENV]
+        else:
+            os.environ[BASE_URL_ENV] = before
 
 
 def _short(value: object, other: object = None, width: int = 60) -> str:
@@ -210,7 +278,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.root / "_site"
-    result = build(args.root, out, strict=args.strict)
+    with _base_url(args.base_url):
+        result = build(args.root, out, strict=args.strict)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     print(
@@ -221,10 +290,44 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    site, warnings = load_checked(args.root, strict=args.strict)
+    with _base_url(args.base_url):
+        site, warnings = load_checked(args.root, strict=args.strict)
+        base_url = site.config.base_url
     for warning in warnings:
         print(warning, file=sys.stderr)
-    print(f"ok: site.yaml and {len(site.publications)} papers")
+    if not args.links:
+        print(f"ok: site.yaml and {len(site.publications)} papers")
+        return 0
+    out = args.out if args.out is not None else args.root / "_site"
+    if not (out / "index.html").is_file():
+        raise ProblemsError([Problem(display_path(out), None, "no built site here (run site-builder build)")])
+    problems = check_links(out, base_url)
+    if problems:
+        raise ProblemsError(problems)
+    print(f"ok: site.yaml, {len(site.publications)} papers and every link of {display_path(out)}")
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    target: Path = args.dir
+    if target.exists() and not target.is_dir():
+        raise SiteBuilderError(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not args.force:
+        raise SiteBuilderError(f"{target} is not empty; use --force to add the site's files to it")
+    kept = []
+    for rel, text in site_files(args.title).items():
+        path = target / rel
+        if path.exists():
+            kept.append(rel)
+            continue
+        write_new_file(path, text)
+        print(f"created: {display_path(path)}")
+    for rel in kept:
+        print(f"kept: {display_path(target / rel)} (already there)")
+    print(
+        f"Next: cd {display_path(target)} && site-builder serve"
+        " (push it to GitHub and turn on Pages with Source: GitHub Actions to publish it)"
+    )
     return 0
 
 
@@ -237,9 +340,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"import": _cmd_import, "build": _cmd_build, "check": _cmd_check, "serve": _cmd_serve}[
-        args.command
-    ]
+    handler = {
+        "import": _cmd_import,
+        "build": _cmd_build,
+        "check": _cmd_check,
+        "init": _cmd_init,
+        "serve": _cmd_serve,
+    }[args.command]
     try:
         return handler(args)
     except ProblemsError as exc:

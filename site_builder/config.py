@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import Problem
-from .model import _as_linemap, _Checker, _kind, check_url, suggest
+from .model import NewsView, _as_linemap, _Checker, _kind, check_url, suggest
 from .yamlio import LineMap
 
 CONFIG_KEYS = (
@@ -21,6 +23,7 @@ CONFIG_KEYS = (
     "repository",
     "repository_branch",
     "footer",
+    "cname",
 )
 
 
@@ -50,6 +53,27 @@ class SiteConfig:
     repository: str = ""
     repository_branch: str = "main"
     footer: str = ""
+    cname: str = ""  # a custom domain for GitHub Pages, written to the CNAME file
+    news: tuple[NewsView, ...] = ()  # from content/news.yaml (not a site.yaml key), newest first
+
+    @property
+    def base_path(self) -> str:
+        """Return the URL path of ``base_url`` (``/repo/``), or an empty string without a base URL."""
+        return urlsplit(self.base_url).path or "/" if self.base_url else ""
+
+
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
+
+
+def check_base_url(base_url: str) -> tuple[str, str | None]:
+    """Return ``base_url`` ending in ``/`` and why it is not usable (or None)."""
+    if not base_url.startswith(("http://", "https://")) or not urlsplit(base_url).netloc:
+        return "", f"'base_url' must start with http:// or https://, got {base_url!r}"
+    if any(ch.isspace() for ch in base_url) or "?" in base_url or "#" in base_url:
+        return "", f"'base_url' must be a plain address with no spaces, query or fragment, got {base_url!r}"
+    return (base_url if base_url.endswith("/") else base_url + "/"), None
 
 
 def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[Problem]]:
@@ -67,11 +91,13 @@ def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[P
     title = check.text("title", required=True)
     base_url = check.text("base_url") or ""
     if base_url:
-        if not base_url.startswith(("http://", "https://")):
-            check.add("base_url", f"'base_url' must start with http:// or https://, got {base_url!r}")
-            base_url = ""
-        elif not base_url.endswith("/"):
-            base_url += "/"
+        base_url, why = check_base_url(base_url)
+        if why:
+            check.add("base_url", why)
+    cname = (check.text("cname") or "").lower().rstrip(".")
+    if cname and not _HOSTNAME.fullmatch(cname):
+        check.add("cname", f"'cname' must be a domain name such as lab.example.org, got {cname!r}")
+        cname = ""
     repository = check.text("repository") or ""
     if repository and check_url(repository):
         check.add("repository", f"'repository' {check_url(repository)}")
@@ -89,6 +115,7 @@ def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[P
         repository=repository.rstrip("/"),
         repository_branch=check.text("repository_branch") or "main",
         footer=check.text("footer") or "",
+        cname=cname,
     )
     return (config if title else None), check.problems
 

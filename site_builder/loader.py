@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
-from .config import SiteConfig, config_from_mapping
+from .config import SiteConfig, check_base_url, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
 from .importer import Existing, record_key
-from .model import Publication, Site, publication_from_mapping
+from .markup import MarkdownRenderer
+from .model import NewsItem, Page, Publication, Site, publication_from_mapping
+from .pages import check_pages, lab_config, news_from_data, page_from_text
 from .people import Person, people_from_data
 from .slugs import paper_key
 from .yamlio import load_yaml
@@ -15,6 +19,10 @@ from .yamlio import load_yaml
 CONFIG_FILE = "site.yaml"
 CONTENT_DIR = "content"
 PUBLICATIONS_DIR = "publications"
+PAGES_DIR = "pages"
+NEWS_FILE = "news.yaml"
+# The base URL used when site.yaml leaves 'base_url' empty (the Pages workflow sets it).
+BASE_URL_ENV = "SITE_BASE_URL"
 
 
 def display_path(path: Path) -> str:
@@ -68,7 +76,15 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
     data, problems = _load_yaml_file(path)
     if problems:
         return None, problems
-    return config_from_mapping(data, display_path(path))
+    config, problems = config_from_mapping(data, display_path(path))
+    fallback = os.environ.get(BASE_URL_ENV, "").strip()
+    if config is not None and not config.base_url and fallback:
+        base_url, why = check_base_url(fallback)
+        if why:
+            problems.append(Problem(f"${BASE_URL_ENV} (or --base-url)", None, why))
+        else:
+            config = dataclasses.replace(config, base_url=base_url)
+    return config, problems
 
 
 def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
@@ -121,6 +137,37 @@ def load_people(content: Path) -> tuple[list[Person], list[Problem]]:
     return people_from_data(data, display_path(path))
 
 
+def load_pages(content: Path) -> tuple[list[Page], list[Problem]]:
+    """Read and validate ``content/pages/*.md``, sorted by file name."""
+    folder = content / PAGES_DIR
+    if not folder.is_dir():
+        return [], []
+    pages: list[Page] = []
+    problems: list[Problem] = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix in (".md", ".markdown") and p.is_file()):
+        text, problem = read_text(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        page, found = page_from_text(text or "", path.stem, display_path(path))
+        problems.extend(found)
+        if page is not None:
+            pages.append(page)
+    problems.extend(check_pages(pages))
+    return pages, problems
+
+
+def load_news(content: Path) -> tuple[list[NewsItem], list[Problem]]:
+    """Read ``content/news.yaml`` when there is one; the items come newest first."""
+    path = content / NEWS_FILE
+    if not path.is_file():
+        return [], []
+    data, problems = _load_yaml_file(path)
+    if problems:
+        return [], problems
+    return news_from_data(data, display_path(path))
+
+
 def load_site(root: Path) -> tuple[Site | None, list[Problem]]:
     """Read the whole project; the Site is None when the configuration is unusable."""
     config, problems = load_config(root)
@@ -128,9 +175,22 @@ def load_site(root: Path) -> tuple[Site | None, list[Problem]]:
     problems.extend(found)
     people, found = load_people(root / CONTENT_DIR)
     problems.extend(found)
+    pages, found = load_pages(root / CONTENT_DIR)
+    problems.extend(found)
+    news, found = load_news(root / CONTENT_DIR)
+    problems.extend(found)
     if config is None:
         return None, problems
-    return Site(config=config, publications=tuple(publications), people=tuple(people)), problems
+    config, found = lab_config(config, pages, news, people, MarkdownRenderer())
+    problems.extend(found)
+    site = Site(
+        config=config,
+        publications=tuple(publications),
+        people=tuple(people),
+        pages=tuple(p for p in pages if p.slug),
+        news=tuple(news),
+    )
+    return site, problems
 
 
 def existing_content(content: Path) -> list[Existing]:

@@ -96,12 +96,51 @@ class Publication:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """A page of the lab's own, from ``content/pages/<slug>.md`` (YAML front matter, Markdown)."""
+
+    slug: str  # "" for the home page (index.md or home.md)
+    source: str
+    title: str
+    body: str  # Markdown
+    nav_title: str = ""
+    nav_order: float | None = None
+    in_nav: bool = True
+    description: str = ""
+
+    @property
+    def path(self) -> str:
+        """Return the page's folder relative to the site root, e.g. ``research/``."""
+        return f"{self.slug}/" if self.slug else ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    """One news item, from ``content/news.yaml``: a date and Markdown text."""
+
+    date: dt.date
+    text: str
+    source: str
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsView:
+    """A news item as the home page shows it: its date and its text as safe HTML."""
+
+    date: dt.date
+    html: str  # markupsafe.Markup
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """Everything a build renders: the configuration and the papers, newest first."""
 
     config: Any  # config.SiteConfig; typed loosely to keep model free of config's imports
     publications: tuple[Publication, ...] = field(default=())
     people: tuple[Any, ...] = field(default=())  # people.Person, from content/people.yaml
+    pages: tuple[Page, ...] = field(default=())  # content/pages/*.md, the home page's excluded
+    news: tuple[NewsItem, ...] = field(default=())  # content/news.yaml, newest first
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
