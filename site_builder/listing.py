@@ -441,6 +441,8 @@ def _entry(
     if stripped != title_line:
         et_al, title_line = True, stripped
     split = split_title_authors(title_line)
+    if not split.title.strip():  # ", et al.": nothing before the authors
+        return None, Problem(path, body[0][0], f"no title found in {body[0][1]!r}")
     abstract = " ".join(text for _, text in body[1:])
     category = match["category"]
     if "." not in category and f"cs.{category}" in ARXIV_CATEGORIES:

@@ -205,7 +205,7 @@ class _Checker:
         if value is None:
             return False
         if not isinstance(value, bool):
-            self.add(key, f"{key!r} must be true or false, got {value!r}")
+            self.add(key, f"{key!r} must be true or false, got {_shown(value)}")
             return False
         return value
 
@@ -244,6 +244,11 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _shown(value: Any) -> str:
+    """Return a value for a message: its repr, or its kind for a list or mapping (which may nest deeply)."""
+    return _kind(value) if isinstance(value, (Mapping, list)) else repr(value)
+
+
 def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publication | None, list[Problem]]:
     """Validate one paper's mapping; return the Publication (None if unusable) and all problems."""
     if not isinstance(data, dict):
@@ -266,10 +271,10 @@ def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publicati
     else:
         date = parse_date(data["date"])
         if date is None:
-            check.add("date", f"'date' must be a real date as YYYY-MM-DD, got {data['date']!r}")
+            check.add("date", f"'date' must be a real date as YYYY-MM-DD, got {_shown(data['date'])}")
     score = data.get("score")
     if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
-        check.add("score", f"'score' must be a number, got {score!r}")
+        check.add("score", f"'score' must be a number, got {_shown(score)}")
         score = None
     links: list[Link] = []
     raw_links = data.get("links")

@@ -60,8 +60,24 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             result.lines[key] = key_node.start_mark.line + 1
         return result
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct a node; a value its tag cannot read (``!!int x``) is a located error."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError):
+            what = f" {node.value[:40]!r}" if isinstance(node, yaml.ScalarNode) else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a valid {node.tag.rsplit(':', 1)[-1]} value{what}", node.start_mark
+            ) from None
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value: int = super().construct_yaml_int(node)
+        str(value)  # a ValueError past Python's limit on digits (0xfff…), not later in every user
+        return value
+
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def load_yaml(text: str, path: str) -> Any:
@@ -81,6 +97,8 @@ def load_yaml(text: str, path: str) -> Any:
         raise ProblemsError([Problem(path, line, f"invalid YAML{col}: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ProblemsError([Problem(path, None, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ProblemsError([Problem(path, None, "invalid YAML: nested too deeply")]) from None
 
 
 class _Dumper(yaml.SafeDumper):
@@ -96,14 +114,22 @@ class _ProseDumper(_Dumper):
     """Like _Dumper, but long text is folded into lines of readable length."""
 
 
+# Line breaks other than \n: written raw they read back as \n or a space, so only escapes keep them.
+_ODD_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _ODD_BREAKS.intersection(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return dumper.represent_scalar(
         "tag:yaml.org,2002:str", value, style="|" if "\n" in value.strip("\n") else None
     )
 
 
 def _represent_prose(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if value != value.strip():
+    if _ODD_BREAKS.intersection(value):
+        style = '"'
+    elif value != value.strip():
         style = None  # let the emitter quote it: block styles cannot keep edge whitespace exactly
     elif "\n" in value:
         style = "|"
