@@ -5,13 +5,16 @@ load (site.yaml, content/) → validate → render in memory → write (atomic s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+from . import __version__
+from .cache import BuildCache, fingerprint, tree_files
 from .errors import Problem, ProblemsError, Severity, errors_only
-from .loader import display_path, load_site
+from .loader import CONFIG_FILE, display_path, load_site
 from .markup import MarkdownRenderer
 from .model import Site
 from .output import check_output_dir, write_site
@@ -30,6 +33,7 @@ class BuildResult:
     files: int
     papers: int
     warnings: tuple[Problem, ...]
+    up_to_date: bool = False  # nothing changed since the last build, nothing written
 
 
 def theme_dirs(project: Path, sub: str) -> list[Path]:
@@ -106,21 +110,52 @@ def template_problem(exc: jinja2.TemplateError) -> Problem:
     return Problem(display_path(Path(path)), line, f"template error: {exc}")
 
 
-def render_site(project: Path, site: Site) -> list[tuple[str, bytes]]:
+def render_site(
+    project: Path, site: Site, markdown: MarkdownRenderer | None = None
+) -> list[tuple[str, bytes]]:
     """Render every page of the site in memory; template mistakes become located problems."""
     env = make_environment(theme_dirs(project, "templates"))
-    markdown = MarkdownRenderer()
+    markdown = markdown or MarkdownRenderer()
     try:
         return [(path, html.encode("utf-8")) for path, html in render_pages(site, env, markdown)]
     except jinja2.TemplateError as exc:
         raise ProblemsError([template_problem(exc)]) from None
 
 
-def build(project: Path, out: Path, strict: bool = False) -> BuildResult:
-    """Build the site of ``project`` into ``out``; leave ``out`` untouched on any failure."""
+def input_files(project: Path) -> list[Path]:
+    """Return every file a build reads: configuration, content, templates, static files, our code."""
+    return tree_files(
+        project / CONFIG_FILE,
+        project / "content",
+        *theme_dirs(project, "templates"),
+        *theme_dirs(project, "static"),
+    )
+
+
+def build(project: Path, out: Path, strict: bool = False, use_cache: bool = True) -> BuildResult:
+    """Build the site of ``project`` into ``out``; leave ``out`` untouched on any failure.
+
+    With the cache, a build whose inputs and output are as the last build left them does
+    nothing, unchanged output files are linked from the previous output (their modification
+    times stay), and only new abstract text goes through Markdown.
+    """
     check_output_dir(out, project, SOURCE_DIRS)
+    cache = BuildCache.load(project) if use_cache else BuildCache()
+    code = fingerprint(tree_files(PACKAGE_DIR), extra=__version__)
+    inputs = fingerprint(input_files(project), extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}")
+    target = str(out.resolve())
+    if use_cache and cache.inputs == inputs and cache.out == target and cache.output_intact(out):
+        summary = cache.summary
+        return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
     site, warnings = load_checked(project, strict)
-    pages = render_site(project, site)
+    markdown = MarkdownRenderer(cache.markdown if cache.code == code else None)
+    pages = render_site(project, site, markdown)
     static = [(d, "static") for d in reversed(theme_dirs(project, "static"))]
-    files = write_site(out, [*pages, (".nojekyll", b"")], static)
-    return BuildResult(out, len(pages), files, len(site.publications), tuple(warnings))
+    previous = cache.outputs if cache.out == target and out.is_dir() else {}
+    digests: dict[str, bytes] = {}
+    files = write_site(out, [*pages, (".nojekyll", b"")], static, previous, digests)
+    result = BuildResult(out, len(pages), files, len(site.publications), tuple(warnings))
+    if use_cache:
+        summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
+        BuildCache(inputs, code, target, digests, summary, markdown.cache()).save(project)
+    return result

@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -99,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default: ROOT/_site)"
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore and do not write .site-builder-cache/ (the output is the same, built from scratch)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but problems")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print how long the build took")
     _base_url_option(p)
 
     p = sub.add_parser(
@@ -278,14 +286,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.root / "_site"
+    start = time.perf_counter()
     with _base_url(args.base_url):
-        result = build(args.root, out, strict=args.strict)
+        result = build(args.root, out, strict=args.strict, use_cache=not args.no_cache)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
-    print(
-        f"built {result.papers} papers, {result.pages} pages, {result.files} files"
-        f" into {display_path(result.out)}"
-    )
+    seconds = time.perf_counter() - start
+    if result.up_to_date:
+        message = f"{display_path(result.out)} is up to date ({result.papers} papers; nothing changed)"
+    else:
+        message = (
+            f"built {result.papers} papers, {result.pages} pages, {result.files} files"
+            f" into {display_path(result.out)}"
+        )
+    if not args.quiet:
+        print(message + (f" in {seconds:.2f} s" if args.verbose else ""))
     return 0
 
 

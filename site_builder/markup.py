@@ -99,7 +99,8 @@ class _SafeMarkdown(Extension):
 class MarkdownRenderer:
     """One reusable Markdown converter with a cache of rendered text."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: dict[tuple[str, bool], str] | None = None) -> None:
+        self._known = cache or {}  # rendered HTML from an earlier build, by source text
         self._md = markdown.Markdown(extensions=[_SafeMarkdown(), "sane_lists"], output_format="html")
         self._cache: dict[tuple[str, bool], Markup] = {}
 
@@ -109,6 +110,10 @@ class MarkdownRenderer:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        known = self._known.get(key)
+        if known is not None:
+            self._cache[key] = Markup(known)
+            return self._cache[key]
         maths: list[str] = []
 
         def stash(match: re.Match[str]) -> str:
@@ -126,6 +131,10 @@ class MarkdownRenderer:
         result = Markup(UNPRINTABLE.sub("", out))
         self._cache[key] = result
         return result
+
+    def cache(self) -> dict[tuple[str, bool], str]:
+        """Return what this renderer rendered (or reused), to keep for the next build."""
+        return {key: str(html) for key, html in self._cache.items()}
 
     def plain(self, text: str) -> str:
         """Return the text of Markdown with LaTeX leftovers cleaned, for meta descriptions."""

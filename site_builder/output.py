@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from .cache import digest
 from .errors import SiteBuilderError
 
 
@@ -37,42 +38,68 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
             )
 
 
-def write_site(out: Path, pages: Iterable[tuple[str, bytes]], static_dirs: Iterable[tuple[Path, str]]) -> int:
+def write_site(
+    out: Path,
+    pages: Iterable[tuple[str, bytes]],
+    static_dirs: Iterable[tuple[Path, str]],
+    previous: dict[str, bytes] | None = None,
+    written_digests: dict[str, bytes] | None = None,
+) -> int:
     """Write a whole site into a temporary folder beside ``out`` and swap it in; return the file count.
 
-    If anything fails (or the process dies) before the swap, ``out`` is left as it was.
+    If anything fails (or the process dies) before the swap, ``out`` is left as it was. A file
+    whose digest is the one in ``previous`` is hard-linked from the old output instead of
+    written, so it keeps its modification time. ``written_digests`` receives every digest.
     """
+    previous = previous or {}
+    digests = written_digests if written_digests is not None else {}
+    old = out.absolute()
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.building-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        written: set[str] = set()
+        static: dict[str, Path] = {}  # later folders override earlier ones, file by file
         for src_root, prefix in static_dirs:
             for src in sorted(src_root.rglob("*")):
                 if src.is_file() and not src.name.startswith("."):
-                    rel = (
-                        f"{prefix}/{src.relative_to(src_root).as_posix()}"
-                        if prefix
-                        else src.relative_to(src_root).as_posix()
-                    )
-                    dest = safe_join(staging, rel)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src, dest)
-                    written.add(rel)
+                    rel = src.relative_to(src_root).as_posix()
+                    static[f"{prefix}/{rel}" if prefix else rel] = src
+        written: set[str] = set()
+        for rel, src in sorted(static.items()):
+            _place(staging, old, rel, src.read_bytes(), previous, digests)
+            written.add(rel)
         for rel, data in pages:
             if rel in written:
                 raise SiteBuilderError(f"two outputs want the same path: {rel}")
             written.add(rel)
-            dest = safe_join(staging, rel)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+            _place(staging, old, rel, data, previous, digests)
         _swap(staging, out)
         return len(written)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _place(
+    staging: Path, old: Path, rel: str, data: bytes, previous: dict[str, bytes], digests: dict[str, bytes]
+) -> None:
+    """Write one output file, or link the previous build's identical file."""
+    dest = safe_join(staging, rel)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    key = digest(data)
+    digests[rel] = key
+    if previous.get(rel) == key:
+        source = safe_join(old, rel)
+        try:
+            if source.stat().st_size == len(data):
+                os.link(source, dest)
+                return
+        except OSError:
+            pass  # gone, or another file system: write it
+    with open(dest, "wb") as handle:
+        handle.write(data)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -1,0 +1,78 @@
+"""The build cache saves work and nothing else: a rebuild is byte-identical to a cold build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from site_builder.build import build
+
+from .conftest import REPO
+
+
+def project(tmp: Path) -> Path:
+    p = tmp / "project"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, p / name)
+    shutil.copy(REPO / "site.yaml", p / "site.yaml")
+    return p
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {
+        str(f.relative_to(folder)): f.stat().st_mtime_ns for f in sorted(folder.rglob("*")) if f.is_file()
+    }
+
+
+def test_rebuilds_equal_cold_builds_and_keep_unchanged_files(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    out = tmp_path / "out"
+    first = build(p, out)
+    assert not first.up_to_date and (p / ".site-builder-cache" / "build.pickle").is_file()
+    before = mtimes(out)
+    again = build(p, out)
+    assert again.up_to_date and mtimes(out) == before  # nothing changed: nothing written
+
+    paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
+    paper.write_text(
+        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Edited On Feature")
+    )
+    edited = build(p, out)
+    assert not edited.up_to_date
+    cold = tmp_path / "cold"
+    build(p, cold, use_cache=False)
+    assert files(out) == files(cold)  # the incremental result is exactly a cold build's
+    after = mtimes(out)
+    unchanged = [k for k in before if k in after and after[k] == before[k]]
+    changed = [k for k in before if k in after and after[k] != before[k]]
+    assert (
+        "static/css/site.css" in unchanged
+        and "publications/2022-xue-dynamic-multimodal-fusion/index.html" in unchanged
+    )
+    assert "publications/2021-hua-feature-decorrelation-self/index.html" in changed
+    assert len(changed) < len(unchanged) / 3
+
+
+def test_a_changed_output_folder_is_rebuilt(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    (out / "index.html").unlink()
+    result = build(p, out)
+    assert not result.up_to_date and (out / "index.html").is_file()
+
+
+def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    (p / ".site-builder-cache" / "build.pickle").write_bytes(b"not a pickle")
+    result = build(p, out)
+    assert not result.up_to_date
+    assert files(out) == files(out)  # built fine
+    assert os.path.getsize(p / ".site-builder-cache" / "build.pickle") > 100  # and rewritten
