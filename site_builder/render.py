@@ -233,8 +233,10 @@ def render_pages(
     yield from _publication_list(site, env, views, years, helpers)
     yield from _paper_pages(site, env, views, helpers)
     yield from authors_pages(site, env, views, helpers)
-    yield from _site_files(site, env, views, helpers)
-    yield from lab_pages(site, env, markdown, views)
+    lab = list(lab_pages(site, env, markdown, views))
+    yield from lab
+    extra = [path.removesuffix("index.html") for path, _ in lab if path.endswith("index.html")]
+    yield from _site_files(site, env, views, helpers, extra)
     yield "404.html", _page(env, "404.html", "404.html", config)
 
 
@@ -512,7 +514,11 @@ FEED_SIZE = 20
 
 
 def _site_files(
-    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
+    site: Site,
+    env: jinja2.Environment,
+    views: Sequence[PaperView],
+    helpers: Helpers,
+    extra_pages: Sequence[str] = (),
 ) -> Iterator[tuple[str, str]]:
     """Yield publications.bib, and with a base URL the Atom feed, sitemap and robots.txt."""
     yield (
@@ -537,7 +543,7 @@ def _site_files(
             summaries={v.pub.slug: _description(v.pub) for v in newest},
         ),
     )
-    pages = ["", "publications/", "authors/"]
+    pages = ["", "publications/", "authors/", *extra_pages]
     pages += [v.path for v in views]
     pages += [f"authors/{a.slug}/" for a in author_pages(site, views, helpers)]
     dates = {v.path: v.pub.date for v in views}
