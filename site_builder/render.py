@@ -232,10 +232,12 @@ def render_pages(
     )
     yield from _publication_list(site, env, views, years, helpers)
     yield from _paper_pages(site, env, views, helpers)
-    yield from authors_pages(site, env, views, helpers)
+    authors = author_pages(site, views, helpers)
+    yield from authors_pages(site, env, authors)
     lab = list(lab_pages(site, env, markdown, views))
     yield from lab
     extra = [path.removesuffix("index.html") for path, _ in lab if path.endswith("index.html")]
+    extra += [f"authors/{a.slug}/" for a in authors]
     yield from _site_files(site, env, views, helpers, extra)
     yield "404.html", _page(env, "404.html", "404.html", config)
 
@@ -309,7 +311,24 @@ def _near(indexes: list[int], i: int) -> list[int]:
     return indexes[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
 
 
+_RELATED_MEMO: dict[str, tuple[tuple[object, ...], list[list[int]]]] = {}
+
+
 def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
+    """Return, per paper, the most related others (see :func:`related_indexes`).
+
+    The answer depends only on each paper's authors, tags, category and place in the list,
+    so a preview that saves a title or an abstract reuses the last answer.
+    """
+    shape = tuple((v.pub.slug, tuple(a.slug for a in v.authors), v.pub.tags, v.pub.category) for v in views)
+    memo = _RELATED_MEMO.get("last")
+    if memo is None or memo[0] != shape:
+        memo = (shape, related_indexes(views))
+        _RELATED_MEMO["last"] = memo
+    return [[views[j] for j in row] for row in memo[1]]
+
+
+def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
     """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
 
     Candidates come from indexes by author and tag, limited to the papers nearest in date
@@ -326,7 +345,7 @@ def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
             by_tag.setdefault(tag, []).append(i)
         if view.pub.category:
             by_category.setdefault(view.pub.category, []).append(i)
-    related = []
+    related: list[list[int]] = []
     for i, view in enumerate(views):
         scores: dict[int, int] = {}
         for slug in {a.slug for a in view.authors}:
@@ -347,29 +366,28 @@ def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
                     scores.setdefault(j, 1)
         scores.pop(i, None)
         best = heapq.nsmallest(RELATED, scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - i), kv[0]))
-        related.append([views[j] for j, _ in best])
+        related.append([j for j, _ in best])
     return related
 
 
-def _person(author: AuthorView, helpers: Helpers) -> dict[str, str]:
+def _person(author: AuthorView, base_url: str) -> dict[str, str]:
     person = {"@type": "Person", "name": author.name}
-    page = helpers.absolute(f"authors/{author.slug}/")
-    if page:
-        person["url"] = page
+    if base_url:
+        person["url"] = f"{base_url}authors/{author.slug}/"
     return person
 
 
-def paper_metadata(view: PaperView, helpers: Helpers) -> dict[str, object]:
+def paper_metadata(view: PaperView, base_url: str) -> dict[str, object]:
     """Return schema.org ScholarlyArticle JSON-LD for a paper."""
     pub = view.pub
-    url = helpers.absolute(view.path)
+    url = base_url + view.path if base_url else None
     same_as = [link.url for link in pub.links if "://" in link.url]
     data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
         "name": pub.title,
         "headline": pub.title[:110],
-        "author": [_person(a, helpers) for a in view.authors],
+        "author": [_person(a, base_url) for a in view.authors],
         "datePublished": pub.date.isoformat(),
     }
     if pub.abstract:
@@ -428,7 +446,7 @@ def _paper_pages(
                 doi=doi(pub),
                 pdf_url=_absolute_link(pdf, helpers) if pdf else None,
                 venue_kind=venue_kind(pub.venue),
-                jsonld=Markup(_script_json(paper_metadata(view, helpers))),
+                jsonld=_jsonld(view, helpers.base_url),
                 edit_url=f"{config.repository}/edit/{config.repository_branch}/content/publications/{pub.slug}.yaml"
                 if config.repository
                 else None,
@@ -437,6 +455,11 @@ def _paper_pages(
         yield f"{view.path}{key}.bib", bib
         yield f"{view.path}{key}.ris", ris(pub, url)
         yield f"{view.path}{key}.json", _csl_text(pub, key, url)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _jsonld(view: PaperView, base_url: str) -> Markup:
+    return Markup(_script_json(paper_metadata(view, base_url)))
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -493,13 +516,23 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     return pages
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorEntry:
+    """One line of the author index: what it shows, and nothing that changes with a paper's text."""
+
+    name: str
+    slug: str
+    member: bool
+    count: int
+
+
 def authors_pages(
-    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
+    site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]
 ) -> Iterator[tuple[str, str]]:
     """Yield the author index and one page per author."""
-    pages = author_pages(site, views, helpers)
     order = sorted(pages, key=lambda a: (not a.member, _family_key(a.name), a.slug))
-    yield "authors/index.html", _page(env, "authors.html", "authors/index.html", site.config, authors=order)
+    entries = [AuthorEntry(a.name, a.slug, a.member, len(a.papers)) for a in order]
+    yield "authors/index.html", _page(env, "authors.html", "authors/index.html", site.config, authors=entries)
     for author in pages:
         path = f"authors/{author.slug}/index.html"
         yield path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers))
@@ -545,7 +578,6 @@ def _site_files(
     )
     pages = ["", "publications/", "authors/", *extra_pages]
     pages += [v.path for v in views]
-    pages += [f"authors/{a.slug}/" for a in author_pages(site, views, helpers)]
     dates = {v.path: v.pub.date for v in views}
     yield (
         "sitemap.xml",
