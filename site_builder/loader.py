@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SiteConfig, check_base_url, config_from_mapping
@@ -87,40 +89,56 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
     return config, problems
 
 
-def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
-    """Read and validate every paper file; return the usable papers and every problem."""
+@dataclass(frozen=True, slots=True)
+class PaperFile:
+    """One paper file as read: its paper (None when unusable) and its problems."""
+
+    publication: Publication | None
+    problems: tuple[Problem, ...]
+
+
+def load_publication_file(path: Path) -> PaperFile:
+    """Read and validate one paper file."""
+    data, found = _load_yaml_file(path)
+    if found:
+        return PaperFile(None, tuple(found))
+    publication, found = publication_from_mapping(data, path.stem, display_path(path))
+    return PaperFile(publication, tuple(found))
+
+
+def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Publication], list[Problem]]:
+    """Check slugs and duplicate papers across files; return the papers newest first and the problems."""
     publications: list[Publication] = []
     problems: list[Problem] = []
     stems: dict[str, str] = {}
     keys: dict[str, str] = {}
-    for path in publication_files(content):
+    for path in sorted(papers):
         shown = display_path(path)
         if path.stem in stems:
             problems.append(Problem(shown, None, f"duplicate slug {path.stem!r}: also {stems[path.stem]}"))
             continue
         stems[path.stem] = shown
-        data, found = _load_yaml_file(path)
-        problems.extend(found)
-        if found:
-            continue
-        publication, found = publication_from_mapping(data, path.stem, shown)
-        problems.extend(found)
+        paper = papers[path]
+        problems.extend(paper.problems)
+        publication = paper.publication
         if publication is None:
             continue
         key = paper_key(publication.title, publication.authors[0])
         if key in keys:
             problems.append(
                 Problem(
-                    shown,
-                    getattr(data, "line", 1),
-                    f"the same paper as {keys[key]} (same title and first author)",
-                    Severity.WARNING,
+                    shown, 1, f"the same paper as {keys[key]} (same title and first author)", Severity.WARNING
                 )
             )
         keys.setdefault(key, shown)
         publications.append(publication)
     publications.sort(key=lambda p: (-p.date.toordinal(), p.title.casefold(), p.slug))
     return publications, problems
+
+
+def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
+    """Read and validate every paper file; return the usable papers and every problem."""
+    return assemble_publications({path: load_publication_file(path) for path in publication_files(content)})
 
 
 PEOPLE_FILE = "people.yaml"

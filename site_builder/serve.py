@@ -59,12 +59,19 @@ import jinja2
 
 from .build import load_checked, template_problem, theme_dirs
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
-from .loader import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path, publication_files, read_text
+from .loader import (
+    CONFIG_FILE,
+    CONTENT_DIR,
+    PUBLICATIONS_DIR,
+    PaperFile,
+    assemble_publications,
+    display_path,
+    load_publication_file,
+    publication_files,
+)
 from .markup import MarkdownRenderer
-from .model import Publication, Site, publication_from_mapping
+from .model import Publication, Site
 from .render import make_environment, render_pages
-from .slugs import paper_key
-from .yamlio import load_yaml
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
 POLL_MIN = 0.05  # seconds between scans; more when a scan itself is slow (10,000 files)
@@ -126,51 +133,6 @@ def _is_paper(rel: str) -> bool:
 
 
 # ---------------------------------------------------------------- loading
-
-
-@dataclass(frozen=True, slots=True)
-class _PaperFile:
-    """One parsed paper file: the paper when it is valid, and its problems."""
-
-    publication: Publication | None
-    problems: tuple[Problem, ...]
-
-
-def _load_paper(path: Path) -> _PaperFile:
-    """Read and validate one paper file, as ``load_publications`` does for each."""
-    shown = display_path(path)
-    text, problem = read_text(path)
-    if problem is not None:
-        return _PaperFile(None, (problem,))
-    try:
-        data = load_yaml(text or "", shown)
-    except ProblemsError as exc:
-        return _PaperFile(None, tuple(exc.problems))
-    publication, found = publication_from_mapping(data, path.stem, shown)
-    return _PaperFile(publication, tuple(found))
-
-
-def _assemble(papers: Mapping[Path, _PaperFile]) -> tuple[list[Publication], list[Problem]]:
-    """Check slugs and duplicates across papers and sort them, as ``load_publications`` does."""
-    publications: list[Publication] = []
-    problems: list[Problem] = []
-    stems: dict[str, str] = {}
-    keys: dict[str, str] = {}
-    for path in sorted(papers):
-        shown = display_path(path)
-        if path.stem in stems:
-            problems.append(Problem(shown, None, f"duplicate slug {path.stem!r}: also {stems[path.stem]}"))
-            continue
-        stems[path.stem] = shown
-        paper = papers[path]
-        problems.extend(paper.problems)
-        if paper.publication is None:
-            continue
-        key = paper_key(paper.publication.title, paper.publication.authors[0])
-        keys.setdefault(key, shown)
-        publications.append(paper.publication)
-    publications.sort(key=lambda p: (-p.date.toordinal(), p.title.casefold(), p.slug))
-    return publications, problems
 
 
 # ---------------------------------------------------------------- rendering
@@ -316,7 +278,7 @@ class Preview:
         self._signatures: dict[str, Signature] = {}
         self._renderer: Renderer | None = None
         self._site: Site | None = None
-        self._papers: dict[Path, _PaperFile] = {}
+        self._papers: dict[Path, PaperFile] = {}
         self._pages: dict[str, bytes] = {}
         self._static: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -401,7 +363,7 @@ class Preview:
             for warning in warnings:
                 _say(str(warning))
             self._papers = {
-                path: _PaperFile(pub, ()) for path, pub in zip(*_match_files(self.project, site), strict=True)
+                path: PaperFile(pub, ()) for path, pub in zip(*_match_files(self.project, site), strict=True)
             }
             pages = self._renderer.render(site)
             self._site, self._pages = site, pages
@@ -420,10 +382,10 @@ class Preview:
         for rel in changed:
             path = self.project / rel
             if path.is_file():
-                self._papers[path] = _load_paper(path)
+                self._papers[path] = load_publication_file(path)
             else:
                 self._papers.pop(path, None)
-        publications, problems = _assemble(self._papers)
+        publications, problems = assemble_publications(self._papers)
         errors = errors_only(problems)
         if errors:
             raise ProblemsError(errors)
