@@ -38,6 +38,7 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def author_slug(name: str) -> str:
     """Return the URL slug of an author's name (``Piotr Dollár`` → ``piotr-dollar``)."""
     return slugify(name) or "author"

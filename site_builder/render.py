@@ -493,7 +493,9 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     by_slug: dict[str, list[PaperView]] = {}
     names: dict[str, str] = {}
     members: dict[str, bool] = {}
+    slugs_of: dict[int, frozenset[str]] = {}
     for view in views:
+        slugs_of[id(view)] = frozenset(a.slug for a in view.authors)
         for author, name in zip(view.authors, view.pub.authors, strict=True):
             bucket = by_slug.setdefault(author.slug, [])
             if not bucket or bucket[-1] is not view:
@@ -506,8 +508,9 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
         papers = by_slug[slug]
         counts: dict[str, int] = {}
         for view in papers:
-            for other in {a.slug for a in view.authors} - {slug}:
-                counts[other] = counts.get(other, 0) + 1
+            for other in slugs_of[id(view)]:
+                if other != slug:
+                    counts[other] = counts.get(other, 0) + 1
         coauthors = tuple(
             (names[o], o, n, members[o])
             for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], names[kv[0]]))
