@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -339,3 +342,25 @@ def test_bibtex_of_a_paper_without_venue_or_links_is_misc() -> None:
         "@misc{lee2020t,\n  title = {T},\n  author = {Lee, Ann},\n  year = 2020,\n  month = feb,\n"
         "  howpublished = {Preprint}\n}\n"
     )
+
+
+@pytest.mark.parametrize("which", ["site", "rich_site"])
+def test_site_bibtex_passes_debian_bibtex_with_no_warning(
+    which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Run the real BibTeX program with the plain style over every entry: no error, no warning."""
+    if shutil.which("bibtex") is None:
+        if os.environ.get("CI"):
+            pytest.fail("bibtex is missing in CI: scripts/test-deps installs it")
+        pytest.skip("bibtex is not installed (scripts/test-deps installs it)")
+    out: Path = request.getfixturevalue(which)
+    shutil.copy(out / "publications.bib", tmp_path / "publications.bib")
+    keys = re.findall(r"^@\w+\{([^,]+),", (out / "publications.bib").read_text(encoding="utf-8"), re.M)
+    (tmp_path / "doc.aux").write_text(
+        "\\relax\n\\citation{" + ",".join(keys) + "}\n\\bibstyle{plain}\n\\bibdata{publications}\n"
+    )
+    result = subprocess.run(["bibtex", "doc"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+    assert "Warning" not in result.stdout and "error" not in result.stdout.lower(), result.stdout
+    bbl = (tmp_path / "doc.bbl").read_text(encoding="utf-8")
+    assert bbl.count("\\bibitem{") == len(keys)
