@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import Problem
-from .model import NewsView, _as_linemap, _Checker, _kind, check_url, suggest
+from .model import NewsView, _as_linemap, _Checker, _kind, check_url
 from .yamlio import LineMap
 
 CONFIG_KEYS = (
@@ -85,9 +85,7 @@ def config_from_mapping(data: Any, path: str) -> tuple[SiteConfig | None, list[P
     if not isinstance(data, LineMap):
         data = _as_linemap(data)
     check = _Checker(data, path)
-    for key in data:
-        if key not in CONFIG_KEYS:
-            check.add(str(key), f"unknown key {key!r}{suggest(str(key), CONFIG_KEYS)}")
+    check.unknown_keys(CONFIG_KEYS)
     title = check.text("title", required=True)
     base_url = check.text("base_url") or ""
     if base_url:

@@ -200,6 +200,22 @@ class _Checker:
             return None
         return text
 
+    def unknown_keys(self, allowed: tuple[str, ...]) -> None:
+        """Report every key not in ``allowed``, with a did-you-mean suggestion."""
+        for key in self.data:
+            if key not in allowed:
+                self.add(str(key), f"unknown key {key!r}{suggest(str(key), allowed)}")
+
+    def date(self, key: str) -> dt.date | None:
+        """Return a required ``YYYY-MM-DD`` date, reporting it when missing or impossible."""
+        if key not in self.data:
+            self.text(key, required=True)
+            return None
+        date = parse_date(self.data[key])
+        if date is None:
+            self.add(key, f"{key!r} must be a real date as YYYY-MM-DD, got {_shown(self.data[key])}")
+        return date
+
     def flag(self, key: str) -> bool:
         value = self.data.get(key, False)
         if value is None:
@@ -260,18 +276,10 @@ def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publicati
         check.problems.append(
             Problem(path, None, f"file name {slug!r} is not a valid slug (lowercase a-z, 0-9 and '-')")
         )
-    for key in data:
-        if key not in PUBLICATION_KEYS:
-            check.add(str(key), f"unknown key {key!r}{suggest(str(key), PUBLICATION_KEYS)}")
+    check.unknown_keys(PUBLICATION_KEYS)
     title = check.text("title", required=True)
     authors = check.strings("authors", required=True)
-    date = None
-    if "date" not in data:
-        check.text("date", required=True)
-    else:
-        date = parse_date(data["date"])
-        if date is None:
-            check.add("date", f"'date' must be a real date as YYYY-MM-DD, got {_shown(data['date'])}")
+    date = check.date("date")
     score = data.get("score")
     if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
         check.add("score", f"'score' must be a number, got {_shown(score)}")

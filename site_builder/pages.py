@@ -20,7 +20,7 @@ from .config import NavItem, SiteConfig
 from .errors import Problem, ProblemsError, Severity
 from .facets import author_slug
 from .markup import MarkdownRenderer
-from .model import SLUG_RE, NewsItem, NewsView, Page, Site, _as_linemap, _Checker, _kind, parse_date, suggest
+from .model import SLUG_RE, NewsItem, NewsView, Page, Site, _as_linemap, _Checker, _kind
 from .people import Person
 from .yamlio import LineMap, load_yaml
 
@@ -78,9 +78,7 @@ def page_from_text(text: str, stem: str, path: str) -> tuple[Page | None, list[P
         check.problems.append(
             Problem(path, None, f"{stem!r} is a folder of the generated site; rename the page")
         )
-    for key in data:
-        if key not in PAGE_KEYS:
-            check.add(str(key), f"unknown key {key!r}{suggest(str(key), PAGE_KEYS)}")
+    check.unknown_keys(PAGE_KEYS)
     title = check.text("title", required=not home) or ""
     order = data.get("nav_order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, (int, float))):
@@ -127,16 +125,8 @@ def news_from_data(data: Any, path: str) -> tuple[list[NewsItem], list[Problem]]
         if not isinstance(raw, LineMap):
             raw = _as_linemap(raw)
         check = _Checker(raw, path)
-        for key in raw:
-            if key not in NEWS_KEYS:
-                check.add(str(key), f"unknown key {key!r}{suggest(str(key), NEWS_KEYS)}")
-        date = None
-        if "date" not in raw:
-            check.text("date", required=True)
-        else:
-            date = parse_date(raw["date"])
-            if date is None:
-                check.add("date", f"'date' must be a real date as YYYY-MM-DD, got {raw['date']!r}")
+        check.unknown_keys(NEWS_KEYS)
+        date = check.date("date")
         text = check.text("text", required=True)
         problems.extend(check.problems)
         if date is not None and text:

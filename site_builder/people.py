@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
-from .model import _as_linemap, _Checker, _kind, check_url, suggest
+from .model import _as_linemap, _Checker, _kind, check_url
 from .yamlio import LineMap
 
 PERSON_KEYS = ("name", "variants", "role", "photo", "links", "alumni", "bio", "email")
@@ -96,9 +96,7 @@ def people_from_data(data: Any, path: str) -> tuple[list[Person], list[Problem]]
         if not isinstance(item, LineMap):
             item = _as_linemap(item)
         check = _Checker(item, path)
-        for key in item:
-            if key not in PERSON_KEYS:
-                check.add(str(key), f"unknown key {key!r}{suggest(str(key), PERSON_KEYS)}")
+        check.unknown_keys(PERSON_KEYS)
         name = check.text("name", required=True)
         links: list[tuple[str, str]] = []
         raw_links = item.get("links")
@@ -116,6 +114,16 @@ def people_from_data(data: Any, path: str) -> tuple[list[Person], list[Problem]]
         if photo and check_url(photo):
             check.add("photo", f"'photo' {check_url(photo)}")
             photo = ""
+        person = Person(
+            name=name or "",
+            variants=check.strings("variants"),
+            role=check.text("role") or "",
+            photo=photo,
+            links=tuple(links),
+            alumni=check.flag("alumni"),
+            bio=check.text("bio") or "",
+            email=check.text("email") or "",
+        )
         problems.extend(check.problems)
         if not name:
             continue
@@ -125,17 +133,5 @@ def people_from_data(data: Any, path: str) -> tuple[list[Person], list[Problem]]
             )
             continue
         seen[name_key(name)] = line
-        people.append(
-            Person(
-                name=name,
-                variants=check.strings("variants"),
-                role=check.text("role") or "",
-                photo=photo,
-                links=tuple(links),
-                alumni=check.flag("alumni"),
-                bio=check.text("bio") or "",
-                email=check.text("email") or "",
-            )
-        )
-        problems.extend(p for p in check.problems if p not in problems)
+        people.append(person)
     return people, problems
