@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from .categories import category_name
 from .model import Publication
 from .people import Directory, make_directory
-from .slugs import slugify
+from .slugs import fold, slugify
 
 INDEX_FIELDS = ("slug", "title", "date", "authors", "et_al", "category", "venue", "tags", "flags", "links")
 FLAG_CODE = 1
@@ -27,15 +26,6 @@ _STOP = frozenset(
     "a an the of on in for and to with via from is are at by as or we our this that these those it its "
     "be been was were which can not no".split()
 )
-
-
-def fold(text: str) -> str:
-    """Return ``text`` lowercased without accents, as the browser folds a query (``Dollár`` → ``dollar``)."""
-    if text.isascii():
-        return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -9,13 +9,13 @@ facet entry, highlighted if the person is in the lab.
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
 from .model import _as_linemap, _Checker, _kind, check_url
+from .slugs import fold
 from .yamlio import LineMap
 
 PERSON_KEYS = ("name", "variants", "role", "photo", "links", "alumni", "bio", "email")
@@ -24,11 +24,7 @@ PERSON_KEYS = ("name", "variants", "role", "photo", "links", "alumni", "bio", "e
 @functools.lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Return the comparison key of a name: case, accents, dots and spacing ignored."""
-    if name.isascii():
-        return " ".join(name.lower().replace(".", " ").split())
-    decomposed = unicodedata.normalize("NFKD", name)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(letters.casefold().replace(".", " ").split())
+    return fold(name.replace(".", " "))
 
 
 @dataclass(frozen=True, slots=True)

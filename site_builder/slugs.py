@@ -70,6 +70,15 @@ def ascii_fold(text: str) -> str:
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
+def fold(text: str) -> str:
+    """Return ``text`` lowercased without accents, as the browser folds a query (``Dollár`` → ``dollar``)."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
 def slugify(text: str) -> str:
     """Return lowercase ASCII words joined by hyphens."""
     return "-".join(re.findall(r"[a-z0-9]+", ascii_fold(text).lower().replace("'", "").replace("’", "")))
