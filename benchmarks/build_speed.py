@@ -49,9 +49,10 @@ def project_for(corpus: Path) -> Path:
     if not project.exists():
         project.mkdir()
         (project / "content").symlink_to(corpus / "content")
-        for name in ("templates", "static"):
-            shutil.copytree(REPO / name, project / name)
-        shutil.copy(REPO / "site.yaml", project / "site.yaml")
+    for name in ("templates", "static"):  # always this checkout's theme, never a stale copy
+        shutil.rmtree(project / name, ignore_errors=True)
+        shutil.copytree(REPO / name, project / name)
+    shutil.copy(REPO / "site.yaml", project / "site.yaml")
     return project
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,9 +31,15 @@ BASE_URL_ENV = "SITE_BASE_URL"
 def display_path(path: Path) -> str:
     """Return ``path`` relative to the working folder when it is inside it, for messages."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(_resolved_dir(str(path.parent), os.getcwd()) / path.name) if path.name else str(path)
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_dir(folder: str, cwd: str) -> Path:
+    """Return a folder resolved and made relative to ``cwd``: once per folder, not per file."""
+    return Path(folder).resolve().relative_to(Path(cwd).resolve())
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:

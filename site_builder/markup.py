@@ -7,6 +7,7 @@ MathML at build time, so the browser needs no script and makes no request.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -29,6 +30,8 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2
 
 def clean_latex(text: str) -> str:
     """Replace the LaTeX leftovers of listings outside math: ``\\%``, ``''x''``, ``--``, ``---``."""
+    if "\\" not in text and "''" not in text and "``" not in text and "--" not in text:
+        return text  # nothing to clean: most text
     pieces = _URL.split(text)
     urls = _URL.findall(text)
     out = [_clean_piece(pieces[0])]
@@ -45,6 +48,7 @@ def _clean_piece(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def _math_to_mathml(tex: str) -> str:
     try:
         from latex2mathml.converter import convert
@@ -96,6 +100,35 @@ class _SafeMarkdown(Extension):
         md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
 
 
+# Plain prose, the usual abstract, needs none of Markdown's machinery: paragraphs of text with
+# at most `code` spans. Such text is converted here directly, to exactly the HTML Markdown
+# gives (tests/test_markup.py checks both agree on every abstract of the real corpora);
+# anything else (emphasis, links, lists, escapes, HTML, entities, URLs, odd spacing)
+# goes through Markdown.
+_NOT_PLAIN = re.compile(
+    r"[\\*_\[\]<!#|~\t\r]|&[#\w]+;|https?:|``"  # inline syntax Markdown acts on
+    r"|^[ \t]|[ \t]$|^(?:[-+=>:]|\d+[.)])",  # lines it reads as blocks, breaks or continuations
+    re.MULTILINE,
+)
+_CODE_SPAN = re.compile(r"`([^`\s](?:[^`\n]*[^`\s])?)`")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _plain_html(text: str) -> str | None:
+    """Return Markdown's HTML for plain paragraphs with `code` spans, or None for anything else."""
+    text = text.strip("\n")
+    if not text:
+        return None
+    paragraphs = _PARAGRAPHS.split(text)
+    if any(not p or _NOT_PLAIN.search(p) or "`" in _CODE_SPAN.sub("", p) for p in paragraphs):
+        return None  # syntax, or a backtick that is not a one-line code span
+    out = []
+    for paragraph in paragraphs:
+        escaped = paragraph.replace("&", "&amp;").replace(">", "&gt;")
+        out.append("<p>" + _CODE_SPAN.sub(r"<code>\1</code>", escaped) + "</p>")
+    return "\n".join(out)
+
+
 class MarkdownRenderer:
     """One reusable Markdown converter with a cache of rendered text."""
 
@@ -124,8 +157,10 @@ class MarkdownRenderer:
         if latex:
             source = _MATH.sub(stash, source)
             source = clean_latex(source)
-        self._md.reset()
-        out = self._md.convert(source)
+        out = _plain_html(source)
+        if out is None:
+            self._md.reset()
+            out = self._md.convert(source)
         if maths:
             out = _PLACEHOLDER_RE.sub(lambda m: _math_to_mathml(maths[int(m.group(1))]), out)
         result = Markup(UNPRINTABLE.sub("", out))

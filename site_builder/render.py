@@ -182,26 +182,36 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
-_ENTRIES: dict[tuple[int, PaperView, str, SiteConfig], Markup] = {}
+_ENTRIES: dict[tuple[int, PaperView, str, bool, SiteConfig], Markup] = {}
 _ENTRIES_MAX = 1 << 19
 
 
-def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str], Markup]:
-    """Return ``paper_entry(p, root)``: one paper's list entry (``_paper.html``), rendered once.
+def entry_renderer(
+    env: jinja2.Environment, config: SiteConfig
+) -> Callable[[PaperView, str, bool], Markup]:
+    """Return ``paper_entry(p, root, brief=False)``: one paper's list entry (``_paper.html``), rendered once.
 
-    The cache is keyed by the template, the paper's view and the page depth, so a long-lived
-    preview renders an unchanged paper's entry only once across rebuilds.
+    A brief entry (related papers, author pages) leaves the abstract out. The cache is keyed
+    by the template, the paper's view and the page depth, so a long-lived preview renders an
+    unchanged paper's entry only once across rebuilds; within one build, a lookup by the
+    view's identity avoids hashing the whole paper again.
     """
     template = env.get_template("_paper.html")
     if len(_ENTRIES) > _ENTRIES_MAX:
         _ENTRIES.clear()
     cache = _ENTRIES
+    seen: dict[tuple[int, str, bool], tuple[PaperView, Markup]] = {}
 
-    def paper_entry(p: PaperView, root: str) -> Markup:
-        key = (id(template), p, root, config)
+    def paper_entry(p: PaperView, root: str, brief: bool = False) -> Markup:
+        fast = (id(p), root, brief)
+        hit = seen.get(fast)
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        key = (id(template), p, root, brief, config)
         html = cache.get(key)
         if html is None:
-            html = cache[key] = Markup(template.render(p=p, root=root, site=config))
+            html = cache[key] = Markup(template.render(p=p, root=root, site=config, brief=brief))
+        seen[fast] = (p, html)
         return html
 
     return paper_entry

@@ -144,3 +144,69 @@ def test_math_x_squared(md: MarkdownRenderer) -> None:
 
 def test_plain_text_for_descriptions(md: MarkdownRenderer) -> None:
     assert md.plain("58.5\\%  on\n''hard'' -- cases") == f"58.5% on {LQ}hard{RQ} {EN} cases"
+
+
+# ------------------------------------------------------------ the plain-prose fast path
+
+
+def _markdown_itself(text: str) -> str:
+    md = MarkdownRenderer()._md
+    md.reset()
+    return md.convert(text)
+
+
+def _real_abstracts(limit: int) -> list[str]:
+    """Every n-th abstract of the shared ACL Anthology corpus, and this site's own."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    texts = []
+    for path in sorted((repo / "content" / "publications").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data.get("abstract"):
+            texts.append(data["abstract"])
+    corpus = repo.parent / "shared" / "corpus" / "acl-anthology.jsonl.gz"
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        abstracts = [a for a in (json.loads(line).get("abstract") for line in handle) if a]
+    step = max(1, len(abstracts) // limit)
+    return texts + abstracts[::step]
+
+
+EDGES = [
+    " `a b` ", "`x`", " ` y`", "`y `", "\n\n  ", "  \n", "\n1. ", "\n2) ", "\n- ", "\n+ ", " & ", " &amp; ",
+    " &#38; ", " > ", "\n> ", " ``a`` ", "\n\n\n", " `a`b`c` ", "\t", "\n    code", "\n===\n", "\n---\n",
+    " \u00a0 ", ' "q" ', " 'q' ", " *e* ", " _e_ ", " [l](x) ", " <b> ", " <http://x> ", " \\* ", " http://x.org ",
+    " # ", "\n# h", " a|b ", " ~~s~~ ", " `<b>` ", " `a & b` ", " `a\nb` ", "\n:", "  ", "\n\n",
+]
+
+
+def test_the_fast_path_gives_exactly_what_markdown_gives():
+    """Plain abstracts skip Markdown; on real abstracts, and each with an edge case spliced in, the HTML is Markdown's own."""
+    from site_builder.markup import _plain_html
+
+    texts = _real_abstracts(4000)
+    mutated = []
+    for i, text in enumerate(texts):
+        edge = EDGES[i % len(EDGES)]
+        at = (i * 7919) % (len(text) + 1)
+        mutated += [text[:at] + edge + text[at:], text + edge, edge + text]
+    taken = 0
+    for text in texts + mutated:
+        fast = _plain_html(text)
+        if fast is not None:
+            taken += 1
+            assert fast == _markdown_itself(text), text
+    assert taken > len(texts) // 2  # the fast path is used for most prose, or it saves nothing
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_markdown_syntax_never_takes_the_fast_path_wrongly(edge):
+    from site_builder.markup import _plain_html
+
+    text = f"We show{edge}that it works.\nSecond line."
+    fast = _plain_html(text)
+    assert fast is None or fast == _markdown_itself(text)
