@@ -5,20 +5,34 @@ load (site.yaml, content/) → validate → render in memory → write (atomic s
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from . import __version__
-from .cache import BuildCache, fingerprint, tree_files
-from .errors import Problem, ProblemsError, Severity, errors_only
-from .loader import CONFIG_FILE, display_path, load_site
+from .cache import BuildCache, digest, fingerprint, folder_times, tree_files
+from .errors import Problem, ProblemsError, Severity, SiteBuilderError, errors_only
+from .loader import (
+    CONFIG_FILE,
+    CONTENT_DIR,
+    PaperFile,
+    display_path,
+    load_publication_file,
+    load_site,
+    publication_files,
+)
 from .markup import MarkdownRenderer
 from .model import Site
-from .output import check_output_dir, write_site
-from .render import make_environment, render_pages
+from .output import Writer, check_output_dir, safe_join, swap_in
+from .parallel import run_tasks
+from .render import Job, make_environment, render_pages, site_jobs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_DIRS = ("content", "templates", "static")
@@ -85,9 +99,11 @@ def local_link_problems(site: Site, project: Path) -> list[Problem]:
     return problems
 
 
-def load_checked(project: Path, strict: bool = False) -> tuple[Site, list[Problem]]:
+def load_checked(
+    project: Path, strict: bool = False, papers: Mapping[Path, PaperFile] | None = None
+) -> tuple[Site, list[Problem]]:
     """Load and validate the project; raise ProblemsError on errors, return the warnings."""
-    site, problems = load_site(project)
+    site, problems = load_site(project, papers)
     if site is not None:
         problems += local_link_problems(site, project)
     fatal = problems if strict else errors_only(problems)
@@ -132,30 +148,244 @@ def input_files(project: Path) -> list[Path]:
     )
 
 
-def build(project: Path, out: Path, strict: bool = False, use_cache: bool = True) -> BuildResult:
+Progress = Callable[[str, int, int], None]  # stage, done, total
+
+
+def build(
+    project: Path,
+    out: Path,
+    strict: bool = False,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> BuildResult:
     """Build the site of ``project`` into ``out``; leave ``out`` untouched on any failure.
 
-    With the cache, a build whose inputs and output are as the last build left them does
-    nothing, unchanged output files are linked from the previous output (their modification
-    times stay), and only new abstract text goes through Markdown.
+    Stages: read the paper files (changed ones only, with the cache; on every core), check
+    the whole site, plan the rendering as jobs (:func:`~site_builder.render.site_jobs`),
+    then either render every job on every core into a new folder swapped in whole (a cold
+    build, or when much changed), or render only the jobs whose key changed and replace
+    just their files (a rebuild). Nothing is written until every page has rendered.
     """
     check_output_dir(out, project, SOURCE_DIRS)
+    report = progress or (lambda stage, done, total: None)
     cache = BuildCache.load(project) if use_cache else BuildCache()
     code = fingerprint(tree_files(PACKAGE_DIR), extra=__version__)
-    inputs = fingerprint(input_files(project), extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}")
+    paper_paths = publication_files(project / CONTENT_DIR)
+    stats = {path: _signature(path) for path in paper_paths}
+    papers_set = set(paper_paths)
+    base = fingerprint(
+        [f for f in input_files(project) if f not in papers_set],
+        extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}|{out.resolve()}",
+    )
+    inputs = digest(pickle.dumps((base, sorted((str(p), s) for p, s in stats.items())))).hex()
     target = str(out.resolve())
-    if use_cache and cache.inputs == inputs and cache.out == target and cache.output_intact(out):
+    if cache.code != code:
+        cache = BuildCache()  # other code: reuse nothing
+    same_output = use_cache and cache.out == target and cache.output_intact(out)
+    if same_output and cache.inputs == inputs:
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
-    site, warnings = load_checked(project, strict)
-    markdown = MarkdownRenderer(cache.markdown if cache.code == code else None)
-    pages = render_site(project, site, markdown)
-    static = [(d, "static") for d in reversed(theme_dirs(project, "static"))]
-    previous = cache.outputs if cache.out == target and out.is_dir() else {}
-    digests: dict[str, bytes] = {}
-    files = write_site(out, [*pages, (".nojekyll", b"")], static, previous, digests)
-    result = BuildResult(out, len(pages), files, len(site.publications), tuple(warnings))
+
+    markdown, parsed = _read_papers(paper_paths, stats, cache, report)
+    site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
+    env = make_environment(theme_dirs(project, "templates"))
+    try:
+        jobs = site_jobs(site, env, markdown)
+    except jinja2.TemplateError as exc:
+        raise ProblemsError([template_problem(exc)]) from None
+    static = _static_files(project)
+    base_key = digest(f"{base}|{sorted(static)}".encode())
+    dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
+    for stale in out.absolute().parent.glob(f".{out.name}.building-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+    if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
+        outputs, job_outputs = _update(out, cache, jobs, dirty, project, report)
+    else:
+        previous = cache.outputs if cache.out == target and out.is_dir() else {}
+        outputs, job_outputs = _write_all(out, jobs, static, previous, report)
+    pages = sum(1 for rel in outputs if rel.endswith(".html"))
+    result = BuildResult(out, pages, len(outputs), len(site.publications), tuple(warnings))
     if use_cache:
         summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
-        BuildCache(inputs, code, target, digests, summary, markdown.cache()).save(project)
+        BuildCache(
+            inputs=inputs,
+            code=code,
+            out=target,
+            base=base_key,
+            outputs=outputs,
+            folders=folder_times(out, outputs) or {},
+            summary=summary,
+            papers=parsed,
+            jobs=job_outputs,
+        ).save(project)
     return result
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+ParsedPaper = tuple[int, int, PaperFile, "str | None"]  # mtime, size, the file as read, abstract HTML
+
+
+def _read_papers(
+    paths: list[Path], stats: dict[Path, tuple[int, int]], cache: BuildCache, report: Progress
+) -> tuple[MarkdownRenderer, dict[str, ParsedPaper]]:
+    """Read and check the paper files changed since the cache was made, rendering their abstracts.
+
+    A file whose size and modification time are those in the cache is not read again (a
+    file with problems always is, so its messages are current).
+    """
+    markdown = MarkdownRenderer()
+    parsed: dict[str, ParsedPaper] = {}
+    todo = []
+    for path in paths:
+        entry = cache.papers.get(path.name)
+        if entry is not None and entry[:2] == stats[path] and not entry[2].problems:
+            parsed[path.name] = entry
+        else:
+            todo.append(path)
+
+    def read(i: int) -> tuple[PaperFile, str | None]:
+        paper = load_publication_file(todo[i])
+        pub = paper.publication
+        return paper, str(markdown.render(pub.abstract)) if pub is not None and pub.abstract else None
+
+    done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
+    for path, (paper, html) in zip(todo, done, strict=True):
+        parsed[path.name] = (*stats[path], paper, html)
+    known = {}
+    for _, _, paper, html in parsed.values():
+        if html is not None and paper.publication is not None:
+            known[(paper.publication.abstract, True)] = html
+    return MarkdownRenderer(known), parsed
+
+
+def _static_files(project: Path) -> dict[str, Path]:
+    """Return ``{site path: source}`` of the static files; the project's own override the theme's."""
+    static: dict[str, Path] = {}
+    for folder in reversed(theme_dirs(project, "static")):
+        for src in sorted(folder.rglob("*")):
+            if src.is_file() and not src.name.startswith("."):
+                static[f"static/{src.relative_to(folder).as_posix()}"] = src
+    return static
+
+
+def _render_job(job: Job) -> list[tuple[str, bytes]]:
+    """Run one job; a template mistake becomes a located problem (in any process)."""
+    try:
+        return [(rel, text.encode("utf-8")) for rel, text in job.run()]
+    except jinja2.TemplateError as exc:
+        raise ProblemsError([template_problem(exc)]) from None
+
+
+def _check_unique(job_outputs: dict[str, tuple[bytes, tuple[str, ...]]], fixed: Iterable[str]) -> None:
+    seen = set(fixed)
+    for _key, rels in job_outputs.values():
+        for rel in rels:
+            if rel in seen:
+                raise SiteBuilderError(f"two outputs want the same path: {rel}")
+            seen.add(rel)
+
+
+def _write_all(
+    out: Path,
+    jobs: list[Job],
+    static: dict[str, Path],
+    previous: dict[str, bytes],
+    report: Progress,
+) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]]]:
+    """Render every job on every core into a new folder beside ``out``, then swap it in.
+
+    A file whose digest is the previous build's is hard-linked from the old output, so it
+    keeps its modification time. If anything fails, ``out`` is left as it was.
+    """
+    old = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        writer = Writer(staging, fresh=True)
+        outputs: dict[str, bytes] = {}
+
+        def place(rel: str, data: bytes) -> bytes:
+            key = digest(data)
+            if previous.get(rel) != key or not writer.link(rel, safe_join(old, rel)):
+                writer.write(rel, data)
+            return key
+
+        for rel, src in static.items():
+            outputs[rel] = place(rel, src.read_bytes())
+        outputs[".nojekyll"] = place(".nojekyll", b"")
+
+        def task(i: int) -> tuple[tuple[str, bytes], ...]:
+            return tuple((rel, place(rel, data)) for rel, data in _render_job(jobs[i]))
+
+        done = run_tasks(len(jobs), task, chunk=16, on_progress=lambda n: report("rendering", n, len(jobs)))
+        job_outputs = {}
+        for job, written in zip(jobs, done, strict=True):
+            job_outputs[job.name] = (job.key, tuple(rel for rel, _ in written))
+            outputs.update(written)
+        _check_unique(job_outputs, (*static, ".nojekyll"))
+        swap_in(staging, out)
+        return outputs, job_outputs
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _update(
+    out: Path,
+    cache: BuildCache,
+    jobs: list[Job],
+    dirty: list[Job],
+    project: Path,
+    report: Progress,
+) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]]]:
+    """Render the dirty jobs, then replace just their changed files in ``out`` and remove stale ones.
+
+    Every page renders before anything is written; while the files are replaced (each one
+    atomically), the cache says the output is incomplete, so a build killed then is
+    followed by a full build.
+    """
+    done = run_tasks(len(dirty), lambda i: _render_job(dirty[i]), chunk=4)
+    outputs = dict(cache.outputs)
+    job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}
+    changed: list[tuple[str, bytes]] = []
+    for job, rendered in zip(dirty, done, strict=True):
+        job_outputs[job.name] = (job.key, tuple(rel for rel, _ in rendered))
+        for rel, data in rendered:
+            key = digest(data)
+            if outputs.get(rel) != key:
+                changed.append((rel, data))
+            outputs[rel] = key
+    names = {job.name for job in jobs}
+    for name in [n for n in job_outputs if n not in names]:
+        del job_outputs[name]
+    static = {rel for rel in cache.outputs if rel.startswith("static/")} | {".nojekyll"}
+    _check_unique(job_outputs, static)
+    produced = static | {rel for _, rels in job_outputs.values() for rel in rels}
+    stale = [rel for rel in outputs if rel not in produced]
+    if changed or stale:
+        dataclasses.replace(cache, complete=False).save(project)
+        writer = Writer(out.absolute(), fresh=False)
+        for rel, data in changed:
+            writer.write(rel, data)
+        for rel in stale:
+            del outputs[rel]
+            _remove(out, rel)
+    report("rendering", len(dirty), len(dirty))
+    return outputs, job_outputs
+
+
+def _remove(out: Path, rel: str) -> None:
+    """Remove a file the site no longer has, and the folders it leaves empty."""
+    path = safe_join(out, rel)
+    try:
+        path.unlink()
+        folder = path.parent
+        while folder != out and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    except OSError:
+        pass

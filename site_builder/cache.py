@@ -3,10 +3,13 @@
 - an **input fingerprint**: every input file's path, size and modification time (site.yaml,
   content/, the templates and static folders in use, and site_builder's own code); when it
   and the output folder are as the last build left them, the build has nothing to do;
-- a **digest of every output file**, so a rebuild links unchanged files from the previous
-  output instead of writing them again: their modification times stay, and rsync or a Pages
-  upload sees only what changed;
-- **rendered abstracts** keyed by their Markdown text, so Markdown runs only for new text.
+- **parsed papers**, by file, with their rendered abstracts, reused while the file's size
+  and modification time stay the same: an edit parses one file, not ten thousand;
+- **each job's key and outputs** (a paper's page and citation files, an author's page, a
+  list page: :class:`~site_builder.render.Job`), so a rebuild renders only the jobs whose
+  key changed and leaves every other file as it is (same bytes, same modification time);
+- a **digest of every output file**, and the modification time of every output folder, to
+  know that the output is still what the last build wrote.
 
 The cache only ever saves work: deleting the folder gives the same output, more slowly.
 """
@@ -17,13 +20,12 @@ import hashlib
 import os
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-_FIELDS = ("inputs", "code", "out", "outputs", "summary", "markdown")
-FORMAT = 2
+FORMAT = 3
 
 
 def digest(data: bytes) -> bytes:
@@ -55,16 +57,42 @@ def tree_files(*roots: Path) -> list[Path]:
     return files
 
 
+def folder_times(out: Path, outputs: Iterable[str]) -> dict[str, int] | None:
+    """Return the modification time of ``out`` and of every folder holding an output file.
+
+    A file added, removed or renamed in a folder changes the folder's time, so equal times
+    mean the same files are there; None when a folder is missing.
+    """
+    folders = {""}
+    for rel in outputs:
+        while "/" in rel:
+            rel = rel.rpartition("/")[0]
+            if rel in folders:
+                break
+            folders.add(rel)
+    times = {}
+    for rel in folders:
+        try:
+            times[rel] = os.stat(out / rel if rel else out).st_mtime_ns
+        except OSError:
+            return None
+    return times
+
+
 @dataclass
 class BuildCache:
     """What the last build of a project read and wrote."""
 
-    inputs: str = ""
-    code: str = ""  # site_builder's own code: rendered abstracts are only reused under the same code
-    out: str = ""
-    outputs: dict[str, bytes] = field(default_factory=dict)
+    inputs: str = ""  # fingerprint of every input: equal means nothing to do
+    code: str = ""  # site_builder's own code: nothing else is reused under other code
+    out: str = ""  # the output folder the rest describes
+    base: bytes = b""  # everything every page reads besides the papers (theme, site.yaml, people…)
+    outputs: dict[str, bytes] = field(default_factory=dict)  # output path → digest
+    folders: dict[str, int] = field(default_factory=dict)  # output folder → modification time
     summary: dict[str, Any] = field(default_factory=dict)
-    markdown: dict[tuple[str, bool], str] = field(default_factory=dict)
+    papers: dict[str, tuple[int, int, Any, str | None]] = field(default_factory=dict)  # file → parsed
+    jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)  # job → key, outputs
+    complete: bool = True  # False while a rebuild updates the output in place
 
     @classmethod
     def load(cls, project: Path) -> BuildCache:
@@ -74,34 +102,31 @@ class BuildCache:
                 data = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError):
             return cls()
-        if not isinstance(data, dict) or data.get("format") != FORMAT or not set(_FIELDS) <= set(data):
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
-        return cls(
-            data["inputs"], data["code"], data["out"], data["outputs"], data["summary"], data["markdown"]
-        )
+        try:
+            return cls(**{name: data[name] for name in _FIELDS})
+        except (KeyError, TypeError):
+            return cls()
 
     def save(self, project: Path) -> None:
         """Write the cache atomically."""
         folder = project / CACHE_DIR
         folder.mkdir(exist_ok=True)
-        (folder / ".gitignore").write_text("*\n")
+        ignore = folder / ".gitignore"
+        if not ignore.is_file():
+            ignore.write_text("*\n")
         tmp = folder / "build.pickle.tmp"
-        data = {
-            "format": FORMAT,
-            "inputs": self.inputs,
-            "code": self.code,
-            "out": self.out,
-            "outputs": self.outputs,
-            "summary": self.summary,
-            "markdown": self.markdown,
-        }
+        data = {"format": FORMAT, **{name: getattr(self, name) for name in _FIELDS}}
         with open(tmp, "wb") as handle:
             pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / "build.pickle")
 
     def output_intact(self, out: Path) -> bool:
-        """Return whether ``out`` still holds exactly the files the last build wrote."""
-        if not self.outputs or not out.is_dir():
+        """Return whether ``out`` still holds the files the last build wrote, completely."""
+        if not self.complete or not self.outputs or not self.folders:
             return False
-        found = {p.relative_to(out).as_posix() for p in tree_files(out)}
-        return found == set(self.outputs)
+        return folder_times(out, self.outputs) == self.folders
+
+
+_FIELDS = tuple(f.name for f in fields(BuildCache))

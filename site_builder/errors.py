@@ -47,6 +47,10 @@ class ProblemsError(SiteBuilderError):
         self.problems = sorted(problems, key=lambda p: (p.path, p.line or 0))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ProblemsError], tuple[list[Problem]]]:
+        """Pickle with the problems themselves (a build worker sends them to the parent)."""
+        return (ProblemsError, (self.problems,))
+
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
     """Return the problems that are errors, not warnings."""

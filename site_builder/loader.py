@@ -30,16 +30,17 @@ BASE_URL_ENV = "SITE_BASE_URL"
 
 def display_path(path: Path) -> str:
     """Return ``path`` relative to the working folder when it is inside it, for messages."""
-    try:
-        return str(_resolved_dir(str(path.parent), os.getcwd()) / path.name) if path.name else str(path)
-    except ValueError:
-        return str(path)
+    folder = _resolved_dir(str(path.parent), os.getcwd()) if path.name else None
+    return str(folder / path.name) if folder is not None else str(path)
 
 
 @functools.lru_cache(maxsize=256)
-def _resolved_dir(folder: str, cwd: str) -> Path:
-    """Return a folder resolved and made relative to ``cwd``: once per folder, not per file."""
-    return Path(folder).resolve().relative_to(Path(cwd).resolve())
+def _resolved_dir(folder: str, cwd: str) -> Path | None:
+    """Return a folder resolved and made relative to ``cwd`` (None if outside): once per folder."""
+    try:
+        return Path(folder).resolve().relative_to(Path(cwd).resolve())
+    except ValueError:
+        return None
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
@@ -193,10 +194,18 @@ def load_news(content: Path) -> tuple[list[NewsItem], list[Problem]]:
     return news_from_data(data, display_path(path))
 
 
-def load_site(root: Path) -> tuple[Site | None, list[Problem]]:
-    """Read the whole project; the Site is None when the configuration is unusable."""
+def load_site(
+    root: Path, papers: Mapping[Path, PaperFile] | None = None
+) -> tuple[Site | None, list[Problem]]:
+    """Read the whole project; the Site is None when the configuration is unusable.
+
+    ``papers`` are the paper files already read (by a parallel or cached load), if any.
+    """
     config, problems = load_config(root)
-    publications, found = load_publications(root / CONTENT_DIR)
+    if papers is None:
+        publications, found = load_publications(root / CONTENT_DIR)
+    else:
+        publications, found = assemble_publications(papers)
     problems.extend(found)
     people, found = load_people(root / CONTENT_DIR)
     problems.extend(found)

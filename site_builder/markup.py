@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from .model import check_url
 
-_MATH = re.compile(r"(?<![\\$])\$(?!\s)((?:\\.|[^$\\\n]){1,400}?)(?<!\s)\$(?!\d)")
+# $…$ on one line, or wrapped over lines of one paragraph (listings wrap long abstracts)
+_MATH = re.compile(r"(?<![\\$])\$(?!\s)((?:\\.|[^$\\\n]|\n(?![ \t]*\n)){1,400}?)(?<!\s)\$(?!\d)")
 _PLACEHOLDER = "\ue000{}\ue001"  # private-use characters, which Markdown leaves alone
 _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
 _URL = re.compile(r"\S+://\S+")
@@ -100,33 +101,54 @@ class _SafeMarkdown(Extension):
         md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
 
 
-# Plain prose, the usual abstract, needs none of Markdown's machinery: paragraphs of text with
-# at most `code` spans. Such text is converted here directly, to exactly the HTML Markdown
-# gives (tests/test_markup.py checks both agree on every abstract of the real corpora);
-# anything else (emphasis, links, lists, escapes, HTML, entities, URLs, odd spacing)
-# goes through Markdown.
+# Plain prose, the usual abstract, needs little of Markdown's machinery: paragraphs of text
+# with `code`, *emphasis*, **strong** and [links](https://…). Such text is converted here
+# directly, to exactly the HTML Markdown gives (tests/test_markup.py checks that both agree
+# on every abstract of the real corpora, and with edge cases spliced in); anything else
+# (other syntax, escapes, HTML, entities, bare URLs, odd spacing or nesting) goes through
+# Markdown.
 _NOT_PLAIN = re.compile(
-    r"[\\*_\[\]<!#|~\t\r]|&[#\w]+;|https?:|``"  # inline syntax Markdown acts on
-    r"|^[ \t]|[ \t]$|^(?:[-+=>:]|\d+[.)])",  # lines it reads as blocks, breaks or continuations
+    r"[\\_<!#|~\t\r]|&[#\w]+;|``|\*\*\*"  # inline syntax Markdown acts on
+    r"|^[ \t]|[ \t]$|^(?:[-+=>:]|\*(?:\s|$)|\d+[.)](?:\s|$))",  # block starts, breaks, indents
     re.MULTILINE,
 )
 _CODE_SPAN = re.compile(r"`([^`\s](?:[^`\n]*[^`\s])?)`")
+_LINK = re.compile(r"\[([^\[\]`*]+)\]\((https?://[^\s()<>\"'`\[\]*]+)\)")
+_STRONG = re.compile(r"\*\*([^*\s](?:[^*\n]*[^*\s])?)\*\*")
+_EM = re.compile(r"\*([^*\s](?:[^*\n]*[^*\s])?)\*")
+_LEFT = re.compile(r"[*\[\]]|https?:")  # syntax left over after the forms above: not plain
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
 
 
 def _plain_html(text: str) -> str | None:
-    """Return Markdown's HTML for plain paragraphs with `code` spans, or None for anything else."""
+    """Return Markdown's HTML for plain paragraphs (code, emphasis, links), or None for anything else."""
     text = text.strip("\n")
     if not text:
         return None
-    paragraphs = _PARAGRAPHS.split(text)
-    if any(not p or _NOT_PLAIN.search(p) or "`" in _CODE_SPAN.sub("", p) for p in paragraphs):
-        return None  # syntax, or a backtick that is not a one-line code span
     out = []
-    for paragraph in paragraphs:
-        escaped = paragraph.replace("&", "&amp;").replace(">", "&gt;")
-        out.append("<p>" + _CODE_SPAN.sub(r"<code>\1</code>", escaped) + "</p>")
+    for paragraph in _PARAGRAPHS.split(text):
+        if not paragraph or _NOT_PLAIN.search(paragraph):
+            return None
+        pieces = paragraph.replace("&", "&amp;").replace(">", "&gt;").split("`")
+        if len(pieces) % 2 == 0:
+            return None  # an odd backtick
+        html = []
+        for i, piece in enumerate(pieces):
+            if i % 2:  # inside a code span
+                if not _CODE_SPAN.fullmatch(f"`{piece}`"):
+                    return None
+                html.append(f"<code>{piece}</code>")
+                continue
+            piece = _LINK.sub(r'<a href="\2">\1</a>', piece)
+            piece = _EM.sub(r"<em>\1</em>", _STRONG.sub(r"<strong>\1</strong>", piece))
+            if _LEFT.search(_LINK_TAG.sub("", piece)):
+                return None
+            html.append(piece)
+        out.append("<p>" + "".join(html) + "</p>")
     return "\n".join(out)
+
+
+_LINK_TAG = re.compile(r'<a href="[^"]*">')
 
 
 class MarkdownRenderer:

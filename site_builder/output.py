@@ -8,7 +8,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from .cache import digest
 from .errors import SiteBuilderError
 
 
@@ -38,71 +37,62 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
             )
 
 
-def write_site(
-    out: Path,
-    pages: Iterable[tuple[str, bytes]],
-    static_dirs: Iterable[tuple[Path, str]],
-    previous: dict[str, bytes] | None = None,
-    written_digests: dict[str, bytes] | None = None,
-) -> int:
-    """Write a whole site into a temporary folder beside ``out`` and swap it in; return the file count.
+class Writer:
+    """Write output files under a folder: each file once, each folder created once per process.
 
-    If anything fails (or the process dies) before the swap, ``out`` is left as it was. A file
-    whose digest is the one in ``previous`` is hard-linked from the old output instead of
-    written, so it keeps its modification time. ``written_digests`` receives every digest.
+    ``fresh`` files are created (a second writer of the same path is an error); otherwise an
+    existing file is replaced atomically, and a file whose bytes are unchanged is left alone,
+    so it keeps its modification time.
     """
-    previous = previous or {}
-    digests = written_digests if written_digests is not None else {}
-    old = out.absolute()
-    out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.building-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
-        static: dict[str, Path] = {}  # later folders override earlier ones, file by file
-        for src_root, prefix in static_dirs:
-            for src in sorted(src_root.rglob("*")):
-                if src.is_file() and not src.name.startswith("."):
-                    rel = src.relative_to(src_root).as_posix()
-                    static[f"{prefix}/{rel}" if prefix else rel] = src
-        written: set[str] = set()
-        for rel, src in sorted(static.items()):
-            _place(staging, old, rel, src.read_bytes(), previous, digests)
-            written.add(rel)
-        for rel, data in pages:
-            if rel in written:
-                raise SiteBuilderError(f"two outputs want the same path: {rel}")
-            written.add(rel)
-            _place(staging, old, rel, data, previous, digests)
-        _swap(staging, out)
-        return len(written)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
+    def __init__(self, root: Path, fresh: bool) -> None:
+        self.root = root
+        self.fresh = fresh
+        self._folders: set[str] = set()
 
-def _place(
-    staging: Path, old: Path, rel: str, data: bytes, previous: dict[str, bytes], digests: dict[str, bytes]
-) -> None:
-    """Write one output file, or link the previous build's identical file."""
-    dest = safe_join(staging, rel)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    key = digest(data)
-    digests[rel] = key
-    if previous.get(rel) == key:
-        source = safe_join(old, rel)
+    def write(self, rel: str, data: bytes) -> None:
+        """Write one file at the site path ``rel``."""
+        dest = safe_join(self.root, rel)
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self._folders:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        if self.fresh:
+            try:
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise SiteBuilderError(f"two outputs want the same path: {rel}") from None
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            return
+        tmp = dest.with_name(f".{dest.name}.new")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, dest)
+
+    def link(self, rel: str, source: Path) -> bool:
+        """Hard-link an unchanged file of the previous output; False when that cannot be done."""
+        dest = safe_join(self.root, rel)
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self._folders:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
         try:
-            if source.stat().st_size == len(data):
-                os.link(source, dest)
-                return
+            os.link(source, dest)
         except OSError:
-            pass  # gone, or another file system: write it
-    with open(dest, "wb") as handle:
-        handle.write(data)
+            return False
+        return True
 
 
-def _swap(staging: Path, out: Path) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def swap_in(staging: Path, out: Path) -> None:
     """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards."""
     if not out.exists():
         os.replace(staging, out)

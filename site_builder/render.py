@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import heapq
 import itertools
 import json
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,9 +188,7 @@ _ENTRIES: dict[tuple[int, PaperView, str, bool, SiteConfig], Markup] = {}
 _ENTRIES_MAX = 1 << 19
 
 
-def entry_renderer(
-    env: jinja2.Environment, config: SiteConfig
-) -> Callable[[PaperView, str, bool], Markup]:
+def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str, bool], Markup]:
     """Return ``paper_entry(p, root, brief=False)``: one paper's list entry (``_paper.html``), rendered once.
 
     A brief entry (related papers, author pages) leaves the abstract out. The cache is keyed
@@ -217,17 +217,121 @@ def entry_renderer(
     return paper_entry
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of rendering: ``run()`` returns its outputs; ``key`` changes whenever they could.
+
+    The key covers everything the job reads from the papers (their content, order, keys and
+    neighbours); what every page reads (templates, site.yaml, people, pages, our code) is the
+    caller's to add. A job whose key is unchanged gives the same outputs as last time.
+    """
+
+    name: str
+    key: bytes
+    run: Callable[[], list[tuple[str, str]]]
+
+
+def fingerprint(*parts: object) -> bytes:
+    """Return a short digest of picklable values."""
+    return hashlib.blake2b(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).digest()
+
+
 def render_pages(
     site: Site, env: jinja2.Environment, markdown: MarkdownRenderer
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(output path, text)`` for every page and file of the site."""
+    for job in site_jobs(site, env, markdown):
+        yield from job.run()
+
+
+def site_jobs(site: Site, env: jinja2.Environment, markdown: MarkdownRenderer) -> list[Job]:
+    """Return the jobs that render the whole site: lists and indexes first, then papers and authors.
+
+    Jobs are independent: they may run in any order, in any process, or not at all when
+    their key says their outputs are those of the last build.
+    """
     config = site.config
     env.globals["paper_entry"] = entry_renderer(env, config)
     helpers = make_helpers(site)
     views = paper_views(site, markdown, helpers)
     years = by_year(views)
+    sigs = {id(v): fingerprint(v.pub, v.authors, v.category_name) for v in views}
+    keys = helpers.keys
+    everything = fingerprint([(sigs[id(v)], keys[v.pub.slug]) for v in views])
+    authors = author_pages(site, views, helpers)
+    counts = [(g.year, len(g.papers)) for g in years]
+    jobs = [
+        Job("home", everything, lambda: [_home(site, env, markdown, views, years)]),
+        Job("publications", everything, lambda: list(_publication_list(site, env, views, years, helpers))),
+    ]
+    if len(views) > LIST_HTML_LIMIT:
+        for group in years:
+            jobs.append(
+                Job(
+                    f"year:{group.year}",
+                    fingerprint(counts, [sigs[id(v)] for v in group.papers]),
+                    functools.partial(_year_page, site, env, group, years, len(views)),
+                )
+            )
+    jobs.append(
+        Job("authors", fingerprint(everything, "authors"), lambda: [_authors_index(site, env, authors)])
+    )
+    lab_paths: list[str] = []
+
+    def lab() -> list[tuple[str, str]]:
+        return list(lab_pages(site, env, markdown, views))
+
+    jobs.append(Job("lab", everything, lab))
+    for page in site.pages:
+        if page.slug:
+            lab_paths.append(page.path)
+    if site.people:
+        lab_paths.append("people/")
+    extra = lab_paths + [f"authors/{a.slug}/" for a in authors]
+    jobs.append(
+        Job(
+            "site-files",
+            fingerprint(everything, extra),
+            lambda: list(_site_files(site, env, views, helpers, extra)),
+        )
+    )
+    jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
+    related = related_papers(views)
+    for i, view in enumerate(views):
+        newer = views[i - 1] if i > 0 else None
+        older = views[i + 1] if i + 1 < len(views) else None
+        key = fingerprint(
+            sigs[id(view)],
+            keys[view.pub.slug],
+            [sigs[id(r)] for r in related[i]],
+            sigs[id(newer)] if newer else None,
+            sigs[id(older)] if older else None,
+        )
+        jobs.append(
+            Job(
+                f"paper:{view.pub.slug}",
+                key,
+                functools.partial(_paper_page, site, env, view, newer, older, related[i], helpers),
+            )
+        )
+    for author in authors:
+        key = fingerprint(
+            author.name, author.member, author.coauthors, author.person, [sigs[id(p)] for p in author.papers]
+        )
+        jobs.append(Job(f"author:{author.slug}", key, functools.partial(_author_page, site, env, author)))
+    return jobs
+
+
+def _home(
+    site: Site,
+    env: jinja2.Environment,
+    markdown: MarkdownRenderer,
+    views: Sequence[PaperView],
+    years: tuple[YearGroup, ...],
+) -> tuple[str, str]:
+    config = site.config
     intro = markdown.render(config.intro, latex=False) if config.intro else Markup("")
-    yield (
+    return (
         "index.html",
         _page(
             env,
@@ -240,16 +344,6 @@ def render_pages(
             years=years,
         ),
     )
-    yield from _publication_list(site, env, views, years, helpers)
-    yield from _paper_pages(site, env, views, helpers)
-    authors = author_pages(site, views, helpers)
-    yield from authors_pages(site, env, authors)
-    lab = list(lab_pages(site, env, markdown, views))
-    yield from lab
-    extra = [path.removesuffix("index.html") for path, _ in lab if path.endswith("index.html")]
-    extra += [f"authors/{a.slug}/" for a in authors]
-    yield from _site_files(site, env, views, helpers, extra)
-    yield "404.html", _page(env, "404.html", "404.html", config)
 
 
 def lab_pages(
@@ -289,11 +383,15 @@ def _publication_list(
             facets=facet_panel(index),
         ),
     )
-    if truncated:
-        for group in years:
-            path = f"publications/years/{group.year}/index.html"
-            yield path, _page(env, "year.html", path, config, group=group, all_years=years, total=len(views))
     yield "publications/search.json", _json(search_index(site.publications))
+
+
+def _year_page(
+    site: Site, env: jinja2.Environment, group: YearGroup, years: tuple[YearGroup, ...], total: int
+) -> list[tuple[str, str]]:
+    """Render the page of one year, for sites whose list page shows only the newest papers."""
+    path = f"publications/years/{group.year}/index.html"
+    return [(path, _page(env, "year.html", path, site.config, group=group, all_years=years, total=total))]
 
 
 def member_names(site: Site) -> list[str]:
@@ -425,46 +523,51 @@ def _absolute_link(url: str, helpers: Helpers) -> str | None:
     return helpers.absolute(url.lstrip("/"))
 
 
-def _paper_pages(
-    site: Site, env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers
-) -> Iterator[tuple[str, str]]:
+def _paper_page(
+    site: Site,
+    env: jinja2.Environment,
+    view: PaperView,
+    newer: PaperView | None,
+    older: PaperView | None,
+    related: Sequence[PaperView],
+    helpers: Helpers,
+) -> list[tuple[str, str]]:
+    """Render one paper's page and its BibTeX, RIS and CSL-JSON files."""
     config = site.config
-    related = related_papers(views)
-    for i, view in enumerate(views):
-        pub = view.pub
-        path = f"{view.path}index.html"
-        key = helpers.keys[pub.slug]
-        url = helpers.absolute(view.path)
-        bib = bibtex(pub, key, url)
-        pdf = pub.link("pdf")
-        yield (
-            path,
-            _page(
-                env,
-                "publication.html",
-                path,
-                config,
-                paper=view,
-                newer=views[i - 1] if i > 0 else None,
-                older=views[i + 1] if i + 1 < len(views) else None,
-                related=related[i],
-                canonical=url,
-                description=_description(pub),
-                bibtex=bib,
-                cite_key=key,
-                arxiv_id=arxiv_id(pub),
-                doi=doi(pub),
-                pdf_url=_absolute_link(pdf, helpers) if pdf else None,
-                venue_kind=venue_kind(pub.venue),
-                jsonld=_jsonld(view, helpers.base_url),
-                edit_url=f"{config.repository}/edit/{config.repository_branch}/content/publications/{pub.slug}.yaml"
-                if config.repository
-                else None,
-            ),
-        )
-        yield f"{view.path}{key}.bib", bib
-        yield f"{view.path}{key}.ris", ris(pub, url)
-        yield f"{view.path}{key}.json", _csl_text(pub, key, url)
+    pub = view.pub
+    path = f"{view.path}index.html"
+    key = helpers.keys[pub.slug]
+    url = helpers.absolute(view.path)
+    bib = bibtex(pub, key, url)
+    pdf = pub.link("pdf")
+    page = _page(
+        env,
+        "publication.html",
+        path,
+        config,
+        paper=view,
+        newer=newer,
+        older=older,
+        related=related,
+        canonical=url,
+        description=_description(pub),
+        bibtex=bib,
+        cite_key=key,
+        arxiv_id=arxiv_id(pub),
+        doi=doi(pub),
+        pdf_url=_absolute_link(pdf, helpers) if pdf else None,
+        venue_kind=venue_kind(pub.venue),
+        jsonld=_jsonld(view, helpers.base_url),
+        edit_url=f"{config.repository}/edit/{config.repository_branch}/content/publications/{pub.slug}.yaml"
+        if config.repository
+        else None,
+    )
+    return [
+        (path, page),
+        (f"{view.path}{key}.bib", bib),
+        (f"{view.path}{key}.ris", ris(pub, url)),
+        (f"{view.path}{key}.json", _csl_text(pub, key, url)),
+    ]
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -543,12 +646,22 @@ def authors_pages(
     site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]
 ) -> Iterator[tuple[str, str]]:
     """Yield the author index and one page per author."""
+    yield _authors_index(site, env, pages)
+    for author in pages:
+        yield from _author_page(site, env, author)
+
+
+def _authors_index(site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]) -> tuple[str, str]:
     order = sorted(pages, key=lambda a: (not a.member, _family_key(a.name), a.slug))
     entries = [AuthorEntry(a.name, a.slug, a.member, len(a.papers)) for a in order]
-    yield "authors/index.html", _page(env, "authors.html", "authors/index.html", site.config, authors=entries)
-    for author in pages:
-        path = f"authors/{author.slug}/index.html"
-        yield path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers))
+    return "authors/index.html", _page(
+        env, "authors.html", "authors/index.html", site.config, authors=entries
+    )
+
+
+def _author_page(site: Site, env: jinja2.Environment, author: AuthorPage) -> list[tuple[str, str]]:
+    path = f"authors/{author.slug}/index.html"
+    return [(path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers)))]
 
 
 def _family_key(name: str) -> str:

@@ -177,7 +177,19 @@ def test_a_build_killed_half_way_leaves_the_old_site_exactly_as_it_was(tmp_path:
     killed_while_writing = False
     for _attempt in range(3):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "site_builder", "--root", str(project), "build", "--out", str(out)],
+            # --no-cache: a full build, the kind that writes a whole new folder (a rebuild
+            # replaces only the few files that changed, after everything has rendered)
+            [
+                sys.executable,
+                "-m",
+                "site_builder",
+                "--root",
+                str(project),
+                "build",
+                "--no-cache",
+                "--out",
+                str(out),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -181,7 +181,17 @@ EDGES = [
     " &#38; ", " > ", "\n> ", " ``a`` ", "\n\n\n", " `a`b`c` ", "\t", "\n    code", "\n===\n", "\n---\n",
     " \u00a0 ", ' "q" ', " 'q' ", " *e* ", " _e_ ", " [l](x) ", " <b> ", " <http://x> ", " \\* ", " http://x.org ",
     " # ", "\n# h", " a|b ", " ~~s~~ ", " `<b>` ", " `a & b` ", " `a\nb` ", "\n:", "  ", "\n\n",
+    " **s** ", " *e **s** e* ", " ***x*** ", " 2*3*4 ", " * x * ", " *a\nb* ", " **a*b** ", "\n* item",
+    " [t](https://x.org/a_b?c=1&d=2) ", " [t](http://x.org) ", " [a *b*](https://x.org) ", " [t](x.html) ",
+    " [t](https://x.org \"T\") ", " [[t]](https://x.org) ", " [t]: https://x.org ", "\n12. item", "\n12.5% ",
+    " *`c`* ", " `*` ", " **a** **b** ", " *a* *b* ", " a*b ", " [t](https://x.org/(a)) ",
+    "\n*x* y ", "\n* x ", "\n**x** y ", " [a\nb](https://x.org) ", " [a\n\nb](https://x.org) ",
 ]
+
+
+def test_math_wrapped_over_two_lines_is_still_math():
+    html = MarkdownRenderer().render("cost $\\mathcal{O}(n\n\\log n)$ here, $a\n\nb$ not")
+    assert html.count("<math") == 1 and "$a" in html
 
 
 def test_the_fast_path_gives_exactly_what_markdown_gives():
