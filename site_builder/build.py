@@ -5,7 +5,6 @@ load (site.yaml, content/) → validate → render in memory → write (atomic s
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pickle
 import shutil
@@ -32,7 +31,7 @@ from .markup import MarkdownRenderer
 from .model import Site
 from .output import Writer, check_output_dir, safe_join, swap_in
 from .parallel import run_tasks
-from .render import Job, make_environment, render_pages, site_jobs
+from .render import RELATED_MEMO, Fragments, Job, make_environment, render_pages, site_jobs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_DIRS = ("content", "templates", "static")
@@ -185,12 +184,19 @@ def build(
     if same_output and cache.inputs == inputs:
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
+    if use_cache and cache.code == code:
+        cache.load_rest(project)
+        same_output = same_output and bool(cache.outputs)
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
     env = make_environment(theme_dirs(project, "templates"))
+    signatures = {path.stem: parsed[path.name][4] for path in paper_paths}
+    if cache.related:
+        RELATED_MEMO["last"] = cache.related
+    fragments = Fragments(cache.fragments)
     try:
-        jobs = site_jobs(site, env, markdown)
+        jobs = site_jobs(site, env, markdown, signatures, fragments)
     except jinja2.TemplateError as exc:
         raise ProblemsError([template_problem(exc)]) from None
     static = _static_files(project)
@@ -199,10 +205,11 @@ def build(
     for stale in out.absolute().parent.glob(f".{out.name}.building-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
     if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
-        outputs, job_outputs = _update(out, cache, jobs, dirty, project, report)
+        outputs, job_outputs = _update(out, cache, jobs, dirty, fragments, project, report)
     else:
-        previous = cache.outputs if cache.out == target and out.is_dir() else {}
-        outputs, job_outputs = _write_all(out, jobs, static, previous, report)
+        # files are linked from the old output only when it is as the cache describes it
+        previous = cache.outputs if cache.out == target and cache.complete and out.is_dir() else {}
+        outputs, job_outputs = _write_all(out, jobs, static, previous, fragments, report)
     pages = sum(1 for rel in outputs if rel.endswith(".html"))
     result = BuildResult(out, pages, len(outputs), len(site.publications), tuple(warnings))
     if use_cache:
@@ -217,6 +224,9 @@ def build(
             summary=summary,
             papers=parsed,
             jobs=job_outputs,
+            related=RELATED_MEMO.get("last"),
+            fragments=fragments.used,
+            cwd=os.getcwd(),
         ).save(project)
     return result
 
@@ -226,7 +236,8 @@ def _signature(path: Path) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-ParsedPaper = tuple[int, int, PaperFile, "str | None"]  # mtime, size, the file as read, abstract HTML
+# mtime, size, the file as read, its abstract's HTML, a digest of its bytes
+ParsedPaper = tuple[int, int, PaperFile, "str | None", bytes]
 
 
 def _read_papers(
@@ -240,26 +251,28 @@ def _read_papers(
     markdown = MarkdownRenderer()
     parsed: dict[str, ParsedPaper] = {}
     todo = []
+    cached = cache.papers if cache.cwd == os.getcwd() else {}  # messages name paths from there
     for path in paths:
-        entry = cache.papers.get(path.name)
+        entry = cached.get(path.name)
         if entry is not None and entry[:2] == stats[path] and not entry[2].problems:
             parsed[path.name] = entry
         else:
             todo.append(path)
 
-    def read(i: int) -> tuple[PaperFile, str | None]:
+    def read(i: int) -> tuple[PaperFile, str | None, bytes]:
         paper = load_publication_file(todo[i])
         pub = paper.publication
-        return paper, str(markdown.render(pub.abstract)) if pub is not None and pub.abstract else None
+        html = str(markdown.render(pub.abstract)) if pub is not None and pub.abstract else None
+        return paper, html, digest(todo[i].read_bytes())
 
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
-    for path, (paper, html) in zip(todo, done, strict=True):
-        parsed[path.name] = (*stats[path], paper, html)
-    known = {}
-    for _, _, paper, html in parsed.values():
+    for path, (paper, html, key) in zip(todo, done, strict=True):
+        parsed[path.name] = (*stats[path], paper, html, key)
+    rendered = {}
+    for _, _, paper, html, _ in parsed.values():
         if html is not None and paper.publication is not None:
-            known[(paper.publication.abstract, True)] = html
-    return MarkdownRenderer(known), parsed
+            rendered[(paper.publication.abstract, True)] = html
+    return MarkdownRenderer(rendered), parsed
 
 
 def _static_files(project: Path) -> dict[str, Path]:
@@ -294,6 +307,7 @@ def _write_all(
     jobs: list[Job],
     static: dict[str, Path],
     previous: dict[str, bytes],
+    fragments: Fragments,
     report: Progress,
 ) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]]]:
     """Render every job on every core into a new folder beside ``out``, then swap it in.
@@ -318,12 +332,14 @@ def _write_all(
             outputs[rel] = place(rel, src.read_bytes())
         outputs[".nojekyll"] = place(".nojekyll", b"")
 
-        def task(i: int) -> tuple[tuple[str, bytes], ...]:
-            return tuple((rel, place(rel, data)) for rel, data in _render_job(jobs[i]))
+        def task(i: int) -> tuple[tuple[tuple[str, bytes], ...], dict[tuple[object, ...], str]]:
+            written = tuple((rel, place(rel, data)) for rel, data in _render_job(jobs[i]))
+            return written, fragments.drain()
 
         done = run_tasks(len(jobs), task, chunk=16, on_progress=lambda n: report("rendering", n, len(jobs)))
         job_outputs = {}
-        for job, written in zip(jobs, done, strict=True):
+        for job, (written, pieces) in zip(jobs, done, strict=True):
+            fragments.add(pieces)
             job_outputs[job.name] = (job.key, tuple(rel for rel, _ in written))
             outputs.update(written)
         _check_unique(job_outputs, (*static, ".nojekyll"))
@@ -339,6 +355,7 @@ def _update(
     cache: BuildCache,
     jobs: list[Job],
     dirty: list[Job],
+    fragments: Fragments,
     project: Path,
     report: Progress,
 ) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]]]:
@@ -348,11 +365,12 @@ def _update(
     atomically), the cache says the output is incomplete, so a build killed then is
     followed by a full build.
     """
-    done = run_tasks(len(dirty), lambda i: _render_job(dirty[i]), chunk=4)
+    done = run_tasks(len(dirty), lambda i: (_render_job(dirty[i]), fragments.drain()), chunk=4)
     outputs = dict(cache.outputs)
     job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}
     changed: list[tuple[str, bytes]] = []
-    for job, rendered in zip(dirty, done, strict=True):
+    for job, (rendered, pieces) in zip(dirty, done, strict=True):
+        fragments.add(pieces)
         job_outputs[job.name] = (job.key, tuple(rel for rel, _ in rendered))
         for rel, data in rendered:
             key = digest(data)
@@ -367,7 +385,7 @@ def _update(
     produced = static | {rel for _, rels in job_outputs.values() for rel in rels}
     stale = [rel for rel in outputs if rel not in produced]
     if changed or stale:
-        dataclasses.replace(cache, complete=False).save(project)
+        BuildCache.mark_updating(project)
         writer = Writer(out.absolute(), fresh=False)
         for rel, data in changed:
             writer.write(rel, data)

@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 3
+FORMAT = 4
+STATE_FILE = "state.pickle"  # small: read by every build
+DATA_FILE = "build.pickle"  # large: read when something changed
+UPDATING = "updating"  # present while a rebuild replaces files in the output
 
 
 def digest(data: bytes) -> bytes:
@@ -90,43 +93,89 @@ class BuildCache:
     outputs: dict[str, bytes] = field(default_factory=dict)  # output path → digest
     folders: dict[str, int] = field(default_factory=dict)  # output folder → modification time
     summary: dict[str, Any] = field(default_factory=dict)
-    papers: dict[str, tuple[int, int, Any, str | None]] = field(default_factory=dict)  # file → parsed
+    papers: dict[str, tuple[int, int, Any, str | None, bytes]] = field(default_factory=dict)  # file → parsed
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)  # job → key, outputs
     complete: bool = True  # False while a rebuild updates the output in place
+    related: tuple[bytes, list[list[int]]] | None = None  # related papers, by what they depend on
+    fragments: dict[tuple[Any, ...], str] = field(default_factory=dict)  # per-paper pieces of site files
+    cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
+
+    token: str = ""  # the same in both files of one save
 
     @classmethod
     def load(cls, project: Path) -> BuildCache:
-        """Read the cache, or return an empty one when there is none or it is unreadable."""
+        """Read the small part of the cache (enough to see that nothing changed), or an empty cache.
+
+        The rest (parsed papers, jobs, outputs) is read by :meth:`load_rest`, when needed.
+        """
+        data = _read(project / CACHE_DIR / STATE_FILE)
         try:
-            with open(project / CACHE_DIR / "build.pickle", "rb") as handle:
-                data = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError):
-            return cls()
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return cls()
-        try:
-            return cls(**{name: data[name] for name in _FIELDS})
+            cache = cls(**{name: data[name] for name in _STATE})
         except (KeyError, TypeError):
             return cls()
+        if (project / CACHE_DIR / UPDATING).exists():
+            cache.complete = False  # a rebuild was stopped while it replaced files
+        return cache
+
+    def load_rest(self, project: Path) -> None:
+        """Read the large part of the cache; leave it empty if it is missing or from another save."""
+        data = _read(project / CACHE_DIR / DATA_FILE)
+        if data.get("token") != self.token or not self.token:
+            return
+        try:
+            for name in _DATA:
+                setattr(self, name, data[name])
+        except KeyError:
+            for name in _DATA:
+                setattr(self, name, getattr(BuildCache(), name))
+
+    @staticmethod
+    def mark_updating(project: Path) -> None:
+        """Note that the output is being updated in place, until the next :meth:`save`."""
+        (project / CACHE_DIR / UPDATING).touch()
 
     def save(self, project: Path) -> None:
-        """Write the cache atomically."""
+        """Write the cache atomically: the large part, then the small part that names it."""
         folder = project / CACHE_DIR
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.is_file():
             ignore.write_text("*\n")
-        tmp = folder / "build.pickle.tmp"
-        data = {"format": FORMAT, **{name: getattr(self, name) for name in _FIELDS}}
-        with open(tmp, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / "build.pickle")
+        self.token = os.urandom(8).hex()
+        _write(folder / DATA_FILE, {"token": self.token, **{name: getattr(self, name) for name in _DATA}})
+        _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
+        (folder / UPDATING).unlink(missing_ok=True)
 
     def output_intact(self, out: Path) -> bool:
         """Return whether ``out`` still holds the files the last build wrote, completely."""
-        if not self.complete or not self.outputs or not self.folders:
+        if not self.complete or not self.folders:
             return False
-        return folder_times(out, self.outputs) == self.folders
+        for rel, when in self.folders.items():
+            try:
+                if os.stat(out / rel if rel else out).st_mtime_ns != when:
+                    return False
+            except OSError:
+                return False
+        return True
 
 
-_FIELDS = tuple(f.name for f in fields(BuildCache))
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            data = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    return data
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        pickle.dump({"format": FORMAT, **data}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+_STATE = ("inputs", "code", "out", "base", "folders", "summary", "token")
+_DATA = tuple(f.name for f in fields(BuildCache) if f.name not in _STATE and f.name != "complete")

@@ -13,7 +13,7 @@ from .config import SiteConfig, check_base_url, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
 from .importer import Existing, record_key
 from .markup import MarkdownRenderer
-from .model import NewsItem, Page, Publication, Site, publication_from_mapping
+from .model import NewsItem, Page, Publication, Site, publication_from_mapping, quick_pickle
 from .pages import check_pages, lab_config, news_from_data, page_from_text
 from .people import Person, people_from_data
 from .slugs import paper_key
@@ -97,6 +97,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
     return config, problems
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class PaperFile:
     """One paper file as read: its paper (None when unusable) and its problems."""

@@ -9,7 +9,7 @@ import heapq
 import itertools
 import json
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from .cite import (
     venue_kind,
 )
 from .config import SiteConfig
-from .facets import author_slug, facet_panel, publication_index, search_index
+from .facets import author_slug, facet_panel, publication_index, search_text
 from .markup import UNPRINTABLE as _UNPRINTABLE
 from .markup import MarkdownRenderer
 from .model import Publication, Site
@@ -231,6 +231,38 @@ class Job:
     run: Callable[[], list[tuple[str, str]]]
 
 
+class Fragments:
+    """Per-paper pieces of the site-wide files (BibTeX entries, search text), by the paper's digest.
+
+    A build keeps them in its cache, so an edit recomputes one paper's pieces, not every
+    paper's. Pieces computed in a worker process travel back with its results (:meth:`drain`).
+    """
+
+    def __init__(self, known: Mapping[tuple[object, ...], str] | None = None) -> None:
+        self._known = dict(known or {})
+        self.used: dict[tuple[object, ...], str] = {}  # what this build used: what the cache keeps
+        self._fresh: dict[tuple[object, ...], str] = {}
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], str]) -> str:
+        """Return the piece under ``key``, computing it when no build had it."""
+        value = self.used.get(key)
+        if value is None:
+            value = self._known.get(key)
+            if value is None:
+                value = compute()
+            self.used[key] = self._fresh[key] = value
+        return value
+
+    def drain(self) -> dict[tuple[object, ...], str]:
+        """Return the pieces used in this process since the last call (a worker sends them back)."""
+        fresh, self._fresh = self._fresh, {}
+        return fresh
+
+    def add(self, pieces: Mapping[tuple[object, ...], str]) -> None:
+        """Take in pieces a worker computed."""
+        self.used.update(pieces)
+
+
 def fingerprint(*parts: object) -> bytes:
     """Return a short digest of picklable values."""
     return hashlib.blake2b(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).digest()
@@ -244,25 +276,43 @@ def render_pages(
         yield from job.run()
 
 
-def site_jobs(site: Site, env: jinja2.Environment, markdown: MarkdownRenderer) -> list[Job]:
+def site_jobs(
+    site: Site,
+    env: jinja2.Environment,
+    markdown: MarkdownRenderer,
+    signatures: Mapping[str, bytes] | None = None,
+    fragments: Fragments | None = None,
+) -> list[Job]:
     """Return the jobs that render the whole site: lists and indexes first, then papers and authors.
 
     Jobs are independent: they may run in any order, in any process, or not at all when
-    their key says their outputs are those of the last build.
+    their key says their outputs are those of the last build. ``signatures`` are digests
+    of the paper files by slug (the build has them); without them, papers are digested here.
     """
     config = site.config
     env.globals["paper_entry"] = entry_renderer(env, config)
     helpers = make_helpers(site)
     views = paper_views(site, markdown, helpers)
     years = by_year(views)
-    sigs = {id(v): fingerprint(v.pub, v.authors, v.category_name) for v in views}
+    sigs = {
+        id(v): signatures[v.pub.slug]
+        if signatures is not None and v.pub.slug in signatures
+        else fingerprint(v.pub, v.authors, v.category_name)
+        for v in views
+    }
     keys = helpers.keys
+    pieces = fragments if fragments is not None else Fragments()
+    sig_of = {v.pub.slug: sigs[id(v)] for v in views}
     everything = fingerprint([(sigs[id(v)], keys[v.pub.slug]) for v in views])
     authors = author_pages(site, views, helpers)
     counts = [(g.year, len(g.papers)) for g in years]
     jobs = [
         Job("home", everything, lambda: [_home(site, env, markdown, views, years)]),
-        Job("publications", everything, lambda: list(_publication_list(site, env, views, years, helpers))),
+        Job(
+            "publications",
+            everything,
+            lambda: list(_publication_list(site, env, views, years, helpers, pieces, sig_of)),
+        ),
     ]
     if len(views) > LIST_HTML_LIMIT:
         for group in years:
@@ -292,7 +342,7 @@ def site_jobs(site: Site, env: jinja2.Environment, markdown: MarkdownRenderer) -
         Job(
             "site-files",
             fingerprint(everything, extra),
-            lambda: list(_site_files(site, env, views, helpers, extra)),
+            lambda: list(_site_files(site, env, views, helpers, extra, pieces, sig_of)),
         )
     )
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
@@ -361,6 +411,8 @@ def _publication_list(
     views: Sequence[PaperView],
     years: tuple[YearGroup, ...],
     helpers: Helpers,
+    pieces: Fragments,
+    sig_of: Mapping[str, bytes],
 ) -> Iterator[tuple[str, str]]:
     config = site.config
     shown = views[:LIST_HTML_LIMIT]
@@ -383,7 +435,10 @@ def _publication_list(
             facets=facet_panel(index),
         ),
     )
-    yield "publications/search.json", _json(search_index(site.publications))
+    texts = [
+        pieces.get(("search", sig_of[p.slug]), functools.partial(search_text, p)) for p in site.publications
+    ]
+    yield "publications/search.json", _json(texts)
 
 
 def _year_page(
@@ -419,20 +474,24 @@ def _near(indexes: list[int], i: int) -> list[int]:
     return indexes[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
 
 
-_RELATED_MEMO: dict[str, tuple[tuple[object, ...], list[list[int]]]] = {}
+# The last answer of related_papers, by a digest of what it depends on; a build keeps it in
+# its cache across runs, a preview in memory.
+RELATED_MEMO: dict[str, tuple[bytes, list[list[int]]]] = {}
 
 
 def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
     The answer depends only on each paper's authors, tags, category and place in the list,
-    so a preview that saves a title or an abstract reuses the last answer.
+    so a rebuild after a title or an abstract was edited reuses the last answer.
     """
-    shape = tuple((v.pub.slug, tuple(a.slug for a in v.authors), v.pub.tags, v.pub.category) for v in views)
-    memo = _RELATED_MEMO.get("last")
+    shape = fingerprint(
+        [(v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category) for v in views]
+    )
+    memo = RELATED_MEMO.get("last")
     if memo is None or memo[0] != shape:
         memo = (shape, related_indexes(views))
-        _RELATED_MEMO["last"] = memo
+        RELATED_MEMO["last"] = memo
     return [[views[j] for j in row] for row in memo[1]]
 
 
@@ -677,13 +736,20 @@ def _site_files(
     env: jinja2.Environment,
     views: Sequence[PaperView],
     helpers: Helpers,
-    extra_pages: Sequence[str] = (),
+    extra_pages: Sequence[str],
+    pieces: Fragments,
+    sig_of: Mapping[str, bytes],
 ) -> Iterator[tuple[str, str]]:
     """Yield publications.bib, and with a base URL the Atom feed, sitemap and robots.txt."""
     yield (
         "publications.bib",
         bibtex_file(
-            bibtex(p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/"))
+            pieces.get(
+                ("bib", sig_of[p.slug], p.slug, helpers.keys[p.slug], helpers.base_url),
+                functools.partial(
+                    bibtex, p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/")
+                ),
+            )
             for p in site.publications
         ),
     )

@@ -71,8 +71,31 @@ def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
     p = project(tmp_path)
     out = tmp_path / "out"
     build(p, out)
-    (p / ".site-builder-cache" / "build.pickle").write_bytes(b"not a pickle")
+    cache = p / ".site-builder-cache"
+    (cache / "state.pickle").write_bytes(b"not a pickle")
     result = build(p, out)
     assert not result.up_to_date
-    assert files(out) == files(out)  # built fine
-    assert os.path.getsize(p / ".site-builder-cache" / "build.pickle") > 100  # and rewritten
+    assert os.path.getsize(cache / "state.pickle") > 100  # and rewritten
+
+    (cache / "build.pickle").write_bytes(b"not a pickle either")
+    paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Broken On Feature"))
+    build(p, out)  # needs the large part, which is unreadable: a full build
+    cold = tmp_path / "cold"
+    build(p, cold, use_cache=False)
+    assert files(out) == files(cold)
+
+
+def test_a_rebuild_stopped_while_replacing_files_is_followed_by_a_full_build(tmp_path: Path) -> None:
+    from site_builder.cache import BuildCache
+
+    p = project(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    before = files(out)
+    BuildCache.mark_updating(p)  # as if killed while replacing files
+    (out / "index.html").write_text("half of an old page")  # a folder's time does not see this
+    result = build(p, out)
+    assert not result.up_to_date
+    assert files(out) == before
+    assert not (p / ".site-builder-cache" / "updating").exists()
