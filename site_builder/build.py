@@ -6,35 +6,39 @@ load (site.yaml, content/) → validate → render in memory → write (atomic s
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .cache import BuildCache, digest, fingerprint, folder_times, tree_files
+from .cache import BuildCache, digest, folder_times, scan, stat_digest
 from .errors import Problem, ProblemsError, Severity, SiteBuilderError, errors_only
-from .loader import (
+from .layout import (
     CONFIG_FILE,
     CONTENT_DIR,
-    PaperFile,
+    PACKAGE_DIR,
+    PUBLICATIONS_DIR,
+    SOURCE_DIRS,
     display_path,
-    load_publication_file,
-    load_site,
-    publication_files,
+    theme_dirs,
 )
-from .markup import MarkdownRenderer
-from .model import Site
 from .output import Writer, check_output_dir, safe_join, swap_in
 from .parallel import run_tasks
-from .render import RELATED_MEMO, Fragments, Job, make_environment, render_pages, site_jobs
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-SOURCE_DIRS = ("content", "templates", "static")
+# Loading, Markdown and rendering (jinja2, markdown, yaml) are imported where they are
+# first needed, so that a build that finds nothing to do starts and ends at once.
+if TYPE_CHECKING:
+    import jinja2
+
+    from .loader import PaperFile
+    from .markup import MarkdownRenderer
+    from .model import Site
+    from .render import Fragments, Job
+
+__all__ = ["SOURCE_DIRS", "BuildResult", "build", "load_checked", "template_problem", "theme_dirs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,34 +53,9 @@ class BuildResult:
     up_to_date: bool = False  # nothing changed since the last build, nothing written
 
 
-def theme_dirs(project: Path, sub: str) -> list[Path]:
-    """Return the project's own folder ``sub`` then the built-in theme's, those that exist.
-
-    An installed package carries its theme in ``site_builder/theme/``; a source checkout
-    (editable install) uses the repository's own ``templates/`` and ``static/``, and only
-    when the folder above the package is that checkout, never a stray site-packages folder.
-    """
-    builtin = PACKAGE_DIR / "theme" / sub
-    if not builtin.is_dir() and (PACKAGE_DIR.parent / "pyproject.toml").is_file():
-        builtin = PACKAGE_DIR.parent / sub
-    seen: list[Path] = []
-    for path in (project / sub, builtin):
-        if path.is_dir() and path.resolve() not in [s.resolve() for s in seen]:
-            seen.append(path)
-    return seen
-
-
-def static_files(project: Path) -> set[str]:
-    """Return the site paths of the files copied from the static folders (``static/…``)."""
-    files = set()
-    for folder in theme_dirs(project, "static"):
-        files |= {f"static/{p.relative_to(folder).as_posix()}" for p in folder.rglob("*") if p.is_file()}
-    return files
-
-
 def local_link_problems(site: Site, project: Path) -> list[Problem]:
     """Report links to files of the site (relative URLs) that nothing in the site provides."""
-    known = static_files(project)
+    known = set(_static_files(project))
     pages = {f"publications/{p.slug}/" for p in site.publications} | {"", "publications/", "authors/"}
     problems = []
     for pub in site.publications:
@@ -102,6 +81,8 @@ def load_checked(
     project: Path, strict: bool = False, papers: Mapping[Path, PaperFile] | None = None
 ) -> tuple[Site, list[Problem]]:
     """Load and validate the project; raise ProblemsError on errors, return the warnings."""
+    from .loader import load_site
+
     site, problems = load_site(project, papers)
     if site is not None:
         problems += local_link_problems(site, project)
@@ -113,6 +94,8 @@ def load_checked(
 
 def template_problem(exc: jinja2.TemplateError) -> Problem:
     """Locate a template error at ``template:line`` for the user."""
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Problem(exc.filename or exc.name or "<template>", exc.lineno, exc.message or str(exc))
     frame, where = exc.__traceback__, None
@@ -123,28 +106,6 @@ def template_problem(exc: jinja2.TemplateError) -> Problem:
         frame = frame.tb_next
     path, line = where if where else ("<template>", None)
     return Problem(display_path(Path(path)), line, f"template error: {exc}")
-
-
-def render_site(
-    project: Path, site: Site, markdown: MarkdownRenderer | None = None
-) -> list[tuple[str, bytes]]:
-    """Render every page of the site in memory; template mistakes become located problems."""
-    env = make_environment(theme_dirs(project, "templates"))
-    markdown = markdown or MarkdownRenderer()
-    try:
-        return [(path, html.encode("utf-8")) for path, html in render_pages(site, env, markdown)]
-    except jinja2.TemplateError as exc:
-        raise ProblemsError([template_problem(exc)]) from None
-
-
-def input_files(project: Path) -> list[Path]:
-    """Return every file a build reads: configuration, content, templates, static files, our code."""
-    return tree_files(
-        project / CONFIG_FILE,
-        project / "content",
-        *theme_dirs(project, "templates"),
-        *theme_dirs(project, "static"),
-    )
 
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
@@ -168,16 +129,21 @@ def build(
     check_output_dir(out, project, SOURCE_DIRS)
     report = progress or (lambda stage, done, total: None)
     cache = BuildCache.load(project) if use_cache else BuildCache()
-    code = fingerprint(tree_files(PACKAGE_DIR), extra=__version__)
-    paper_paths = publication_files(project / CONTENT_DIR)
-    stats = {path: _signature(path) for path in paper_paths}
-    papers_set = set(paper_paths)
-    base = fingerprint(
-        [f for f in input_files(project) if f not in papers_set],
-        extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}|{out.resolve()}",
-    )
-    inputs = digest(pickle.dumps((base, sorted((str(p), s) for p, s in stats.items())))).hex()
+    code = stat_digest(scan(PACKAGE_DIR, suffixes=(".py",)), extra=__version__)
+    papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
+    paper_stats = [
+        s for s in scan(papers_dir, suffixes=(".yaml", ".yml")) if os.path.dirname(s[0]) == str(papers_dir)
+    ]
     target = str(out.resolve())
+    others = scan(
+        project / CONFIG_FILE,
+        project / CONTENT_DIR,
+        *theme_dirs(project, "templates"),
+        *theme_dirs(project, "static"),
+        skip=papers_dir,
+    )
+    base = stat_digest(others, extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}|{target}")
+    inputs = stat_digest(paper_stats, extra=base)
     if cache.code != code:
         cache = BuildCache()  # other code: reuse nothing
     same_output = use_cache and cache.out == target and cache.output_intact(out)
@@ -187,6 +153,12 @@ def build(
     if use_cache and cache.code == code:
         cache.load_rest(project)
         same_output = same_output and bool(cache.outputs)
+    paper_paths = [Path(path) for path, _, _ in paper_stats]
+    stats = {path: (mtime, size) for path, (_, mtime, size) in zip(paper_paths, paper_stats, strict=True)}
+
+    import jinja2
+
+    from .render import RELATED_MEMO, Fragments, make_environment, site_jobs
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
@@ -237,7 +209,7 @@ def _signature(path: Path) -> tuple[int, int]:
 
 
 # mtime, size, the file as read, its abstract's HTML, a digest of its bytes
-ParsedPaper = tuple[int, int, PaperFile, "str | None", bytes]
+ParsedPaper = tuple[int, int, "PaperFile", "str | None", bytes]
 
 
 def _read_papers(
@@ -248,6 +220,9 @@ def _read_papers(
     A file whose size and modification time are those in the cache is not read again (a
     file with problems always is, so its messages are current).
     """
+    from .loader import load_publication_file
+    from .markup import MarkdownRenderer
+
     markdown = MarkdownRenderer()
     parsed: dict[str, ParsedPaper] = {}
     todo = []
@@ -287,6 +262,8 @@ def _static_files(project: Path) -> dict[str, Path]:
 
 def _render_job(job: Job) -> list[tuple[str, bytes]]:
     """Run one job; a template mistake becomes a located problem (in any process)."""
+    import jinja2
+
     try:
         return [(rel, text.encode("utf-8")) for rel, text in job.run()]
     except jinja2.TemplateError as exc:

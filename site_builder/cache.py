@@ -36,28 +36,54 @@ def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def fingerprint(files: Iterable[Path], extra: str = "") -> str:
-    """Return a digest of the paths, sizes and modification times of ``files``."""
-    h = hashlib.blake2b(extra.encode(), digest_size=16)
-    for path in sorted(set(files)):
+FileStat = tuple[str, int, int]  # path, modification time (ns), size
+
+
+def scan(*roots: Path, skip: Path | None = None, suffixes: tuple[str, ...] = ()) -> list[FileStat]:
+    """Return the path, time and size of every file under the given files and folders, sorted.
+
+    Folders named ``skip`` are not entered; with ``suffixes``, only files ending so count.
+    Hidden files and folders (``.git``, editors' ``.swp``) are left out. Plain ``os.scandir``:
+    a build of ten thousand papers starts with this, so it has to be quick.
+    """
+    found: list[FileStat] = []
+    skipped = str(skip) if skip is not None else None
+
+    def walk(folder: str) -> None:
         try:
-            st = path.stat()
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    if entry.path != skipped:
+                        walk(entry.path)
+                elif not suffixes or entry.name.endswith(suffixes):
+                    st = entry.stat()
+                    found.append((entry.path, st.st_mtime_ns, st.st_size))
+            except OSError:
+                continue
+
+    for root in roots:
+        path = str(root)
+        try:
+            st = os.stat(path)
         except OSError:
             continue
-        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+        if os.path.isdir(path):
+            walk(path)
+        elif not suffixes or path.endswith(suffixes):
+            found.append((path, st.st_mtime_ns, st.st_size))
+    found.sort()
+    return found
 
 
-def tree_files(*roots: Path) -> list[Path]:
-    """Return every file under the given files and folders (missing ones are skipped)."""
-    files: list[Path] = []
-    for root in roots:
-        if root.is_file():
-            files.append(root)
-        elif root.is_dir():
-            for dirpath, _dirs, names in os.walk(root):
-                files.extend(Path(dirpath) / n for n in names)
-    return files
+def stat_digest(stats: Iterable[FileStat], extra: str = "") -> str:
+    """Return a digest of paths, times and sizes."""
+    return hashlib.blake2b(pickle.dumps((extra, list(stats))), digest_size=16).hexdigest()
 
 
 def folder_times(out: Path, outputs: Iterable[str]) -> dict[str, int] | None:
@@ -150,9 +176,10 @@ class BuildCache:
         """Return whether ``out`` still holds the files the last build wrote, completely."""
         if not self.complete or not self.folders:
             return False
+        root = str(out)
         for rel, when in self.folders.items():
             try:
-                if os.stat(out / rel if rel else out).st_mtime_ns != when:
+                if os.stat(f"{root}/{rel}" if rel else root).st_mtime_ns != when:
                     return False
             except OSError:
                 return False

@@ -17,23 +17,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
-from .bibtex import parse_bibtex
 from .build import build, load_checked
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
-from .importer import from_listing, plan_import
-from .linkcheck import check_links
-from .listing import parse_listing
-from .loader import (
-    BASE_URL_ENV,
-    CONTENT_DIR,
-    PUBLICATIONS_DIR,
-    display_path,
-    existing_content,
-    read_text,
-)
+from .layout import BASE_URL_ENV, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .model import PUBLICATION_KEYS
 from .output import replace_file, write_new_file
-from .scaffold import site_files
 
 
 def _as_of(text: str) -> dt.date:
@@ -204,6 +192,9 @@ def _source_format(path: Path, given: str | None) -> str:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from .importer import from_listing, plan_import  # each command's modules load when used
+    from .loader import existing_content, read_text
+
     content = args.content if args.content is not None else args.root / CONTENT_DIR
     text, problem = read_text(args.listing)
     if problem is not None:
@@ -211,9 +202,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     source = display_path(args.listing)
     kind = _source_format(args.listing, args.format)
     if kind == "bibtex":
+        from .bibtex import parse_bibtex
+
         entries, problems = parse_bibtex(text or "", source)
         noun = "BibTeX file"
     else:
+        from .listing import parse_listing
+
         parsed, problems = parse_listing(text or "", source, args.as_of or dt.date.today())
         entries, noun = from_listing(parsed), "listing"
     for p in problems:
@@ -305,6 +300,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from .linkcheck import check_links
+
     with _base_url(args.base_url):
         site, warnings = load_checked(args.root, strict=args.strict)
         base_url = site.config.base_url
@@ -324,6 +321,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import site_files
+
     target: Path = args.dir
     if target.exists() and not target.is_dir():
         raise SiteBuilderError(f"{target} exists and is not a folder")

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import Problem
-from .loader import display_path
+from .layout import display_path
 
 _SKIPPED_SCHEMES = frozenset({"mailto", "tel", "data"})
 _XML_URL = re.compile(r"<(?:loc|id)>([^<]+)</(?:loc|id)>|\bhref=\"([^\"]+)\"")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,35 +11,22 @@ from pathlib import Path
 from .config import SiteConfig, check_base_url, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
 from .importer import Existing, record_key
+from .layout import (
+    BASE_URL_ENV,
+    CONFIG_FILE,
+    CONTENT_DIR,
+    NEWS_FILE,
+    PAGES_DIR,
+    PEOPLE_FILE,
+    PUBLICATIONS_DIR,
+    display_path,
+)
 from .markup import MarkdownRenderer
 from .model import NewsItem, Page, Publication, Site, publication_from_mapping, quick_pickle
 from .pages import check_pages, lab_config, news_from_data, page_from_text
 from .people import Person, people_from_data
 from .slugs import paper_key
 from .yamlio import load_yaml
-
-CONFIG_FILE = "site.yaml"
-CONTENT_DIR = "content"
-PUBLICATIONS_DIR = "publications"
-PAGES_DIR = "pages"
-NEWS_FILE = "news.yaml"
-# The base URL used when site.yaml leaves 'base_url' empty (the Pages workflow sets it).
-BASE_URL_ENV = "SITE_BASE_URL"
-
-
-def display_path(path: Path) -> str:
-    """Return ``path`` relative to the working folder when it is inside it, for messages."""
-    folder = _resolved_dir(str(path.parent), os.getcwd()) if path.name else None
-    return str(folder / path.name) if folder is not None else str(path)
-
-
-@functools.lru_cache(maxsize=256)
-def _resolved_dir(folder: str, cwd: str) -> Path | None:
-    """Return a folder resolved and made relative to ``cwd`` (None if outside): once per folder."""
-    try:
-        return Path(folder).resolve().relative_to(Path(cwd).resolve())
-    except ValueError:
-        return None
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
@@ -150,7 +136,6 @@ def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
     return assemble_publications({path: load_publication_file(path) for path in publication_files(content)})
 
 
-PEOPLE_FILE = "people.yaml"
 
 
 def load_people(content: Path) -> tuple[list[Person], list[Problem]]:

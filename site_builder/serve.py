@@ -59,16 +59,8 @@ import jinja2
 
 from .build import load_checked, template_problem, theme_dirs
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
-from .loader import (
-    CONFIG_FILE,
-    CONTENT_DIR,
-    PUBLICATIONS_DIR,
-    PaperFile,
-    assemble_publications,
-    display_path,
-    load_publication_file,
-    publication_files,
-)
+from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
+from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .render import make_environment, render_pages

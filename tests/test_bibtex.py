@@ -367,7 +367,8 @@ def test_bibtex_like_text_never_raises(text: str) -> None:
     parse_bibtex(text, "t.bib")
 
 
-_WORD = st.text(alphabet=string.ascii_letters, min_size=1, max_size=10)
+# "and" in any case separates names in BibTeX, so a name made of it cannot round-trip unbraced
+_WORD = st.text(alphabet=string.ascii_letters, min_size=1, max_size=10).filter(lambda w: w.lower() != "and")
 _NAME = st.tuples(_WORD, _WORD).map(lambda p: f"{p[0].capitalize()} {p[1].capitalize()}")
 
 
