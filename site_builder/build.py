@@ -158,7 +158,7 @@ def build(
 
     import jinja2
 
-    from .render import RELATED_MEMO, Fragments, make_environment, site_jobs
+    from .render import AUTHOR_MEMO, RELATED_MEMO, Fragments, make_environment, site_jobs
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
@@ -166,6 +166,8 @@ def build(
     signatures = {path.stem: parsed[path.name][4] for path in paper_paths}
     if cache.related:
         RELATED_MEMO["last"] = cache.related
+    if cache.authors:
+        AUTHOR_MEMO["last"] = cache.authors
     fragments = Fragments(cache.fragments)
     try:
         jobs = site_jobs(site, env, markdown, signatures, fragments)
@@ -197,6 +199,7 @@ def build(
             papers=parsed,
             jobs=job_outputs,
             related=RELATED_MEMO.get("last"),
+            authors=AUTHOR_MEMO.get("last"),
             fragments=fragments.used,
             cwd=os.getcwd(),
         ).save(project)

@@ -123,6 +123,7 @@ class BuildCache:
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)  # job → key, outputs
     complete: bool = True  # False while a rebuild updates the output in place
     related: tuple[bytes, list[list[int]]] | None = None  # related papers, by what they depend on
+    authors: tuple[bytes, list[Any]] | None = None  # papers grouped by author, likewise
     fragments: dict[tuple[Any, ...], str] = field(default_factory=dict)  # per-paper pieces of site files
     cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
 

@@ -34,6 +34,9 @@ def author_slug(name: str) -> str:
     return slugify(name) or "author"
 
 
+_fold_name = functools.lru_cache(maxsize=1 << 16)(fold)  # names recur: fold each once
+
+
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
     """Distinct values of one facet, in display order, with their index."""
@@ -55,11 +58,12 @@ def author_vocabulary(
             counts[name] = counts.get(name, 0) + 1
     member_keys: dict[str, int] = {}
     for i, m in enumerate(members):
-        member_keys.setdefault(fold(directory.resolve(m)), i)
+        member_keys.setdefault(_fold_name(directory.resolve(m)), i)
 
     def order(name: str) -> tuple[int, int, int, str]:
-        rank = member_keys.get(fold(name))
-        return (0, rank, 0, "") if rank is not None else (1, 0, -counts[name], fold(name))
+        folded = _fold_name(name)
+        rank = member_keys.get(folded)
+        return (0, rank, 0, "") if rank is not None else (1, 0, -counts[name], folded)
 
     return Vocabulary(tuple(sorted(counts, key=order)))
 

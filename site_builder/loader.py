@@ -136,8 +136,6 @@ def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:
     return assemble_publications({path: load_publication_file(path) for path in publication_files(content)})
 
 
-
-
 def load_people(content: Path) -> tuple[list[Person], list[Problem]]:
     """Read ``content/people.yaml`` when there is one."""
     path = content / PEOPLE_FILE

@@ -294,15 +294,15 @@ def site_jobs(
     helpers = make_helpers(site)
     views = paper_views(site, markdown, helpers)
     years = by_year(views)
-    sigs = {
-        id(v): signatures[v.pub.slug]
+    sigs = {  # a paper's name and content: what a page showing it depends on
+        id(v): (v.pub.slug, signatures[v.pub.slug])
         if signatures is not None and v.pub.slug in signatures
-        else fingerprint(v.pub, v.authors, v.category_name)
+        else (v.pub.slug, fingerprint(v.pub, v.authors, v.category_name))
         for v in views
     }
     keys = helpers.keys
     pieces = fragments if fragments is not None else Fragments()
-    sig_of = {v.pub.slug: sigs[id(v)] for v in views}
+    sig_of = {v.pub.slug: sigs[id(v)][1] for v in views}
     everything = fingerprint([(sigs[id(v)], keys[v.pub.slug]) for v in views])
     authors = author_pages(site, views, helpers)
     counts = [(g.year, len(g.papers)) for g in years]
@@ -323,9 +323,8 @@ def site_jobs(
                     functools.partial(_year_page, site, env, group, years, len(views)),
                 )
             )
-    jobs.append(
-        Job("authors", fingerprint(everything, "authors"), lambda: [_authors_index(site, env, authors)])
-    )
+    index = author_index(authors)
+    jobs.append(Job("authors", fingerprint(index), lambda: [_authors_index(site, env, index)]))
     lab_paths: list[str] = []
 
     def lab() -> list[tuple[str, str]]:
@@ -338,13 +337,13 @@ def site_jobs(
     if site.people:
         lab_paths.append("people/")
     extra = lab_paths + [f"authors/{a.slug}/" for a in authors]
-    jobs.append(
-        Job(
-            "site-files",
-            fingerprint(everything, extra),
-            lambda: list(_site_files(site, env, views, helpers, extra, pieces, sig_of)),
-        )
-    )
+    jobs.append(Job("bib", everything, lambda: _bib_file(site, helpers, pieces, sig_of)))
+    if helpers.base_url:
+        newest = views[:FEED_SIZE]
+        feed_key = fingerprint([sigs[id(v)] for v in newest])
+        jobs.append(Job("feed", feed_key, lambda: _feed(site, env, newest, helpers)))
+    sitemap_key = fingerprint(extra, [(v.pub.slug, v.pub.date) for v in views])
+    jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
     related = related_papers(views)
     for i, view in enumerate(views):
@@ -660,35 +659,58 @@ class AuthorPage:
     person: Person | None
 
 
+AuthorGroup = tuple[str, str, bool, list[int], tuple[tuple[str, str, int, bool], ...]]
+AUTHOR_MEMO: dict[str, tuple[bytes, list[AuthorGroup]]] = {}  # like RELATED_MEMO
+
+
 def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> list[AuthorPage]:
-    """Group papers by canonical author; return one page per author, in slug order."""
-    by_slug: dict[str, list[PaperView]] = {}
+    """Group papers by canonical author; return one page per author, in slug order.
+
+    The grouping depends only on who wrote what, in which order; a rebuild after a title or
+    an abstract was edited reuses the last one.
+    """
+    resolve = helpers.directory.resolve
+    shape = [
+        [(a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True)] for v in views
+    ]
+    key = fingerprint(shape)
+    memo = AUTHOR_MEMO.get("last")
+    if memo is None or memo[0] != key:
+        memo = (key, _author_groups(shape))
+        AUTHOR_MEMO["last"] = memo
+    people = {author_slug(p.name): p for p in site.people}
+    return [
+        AuthorPage(name, slug, member, tuple(views[i] for i in papers), coauthors, people.get(slug))
+        for name, slug, member, papers, coauthors in memo[1]
+    ]
+
+
+def _author_groups(shape: list[list[tuple[str, bool, str]]]) -> list[AuthorGroup]:
+    by_slug: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     members: dict[str, bool] = {}
-    slugs_of: dict[int, frozenset[str]] = {}
-    for view in views:
-        slugs_of[id(view)] = frozenset(a.slug for a in view.authors)
-        for author, name in zip(view.authors, view.pub.authors, strict=True):
-            bucket = by_slug.setdefault(author.slug, [])
-            if not bucket or bucket[-1] is not view:
-                bucket.append(view)
-            names.setdefault(author.slug, helpers.directory.resolve(name))
-            members[author.slug] = author.member
-    people = {author_slug(p.name): p for p in site.people}
-    pages = []
+    for i, authors in enumerate(shape):
+        for slug, member, name in authors:
+            bucket = by_slug.setdefault(slug, [])
+            if not bucket or bucket[-1] != i:
+                bucket.append(i)
+            names.setdefault(slug, name)
+            members[slug] = member
+    slugs_of = [{slug for slug, _, _ in authors} for authors in shape]
+    groups = []
     for slug in sorted(by_slug):
         papers = by_slug[slug]
         counts: dict[str, int] = {}
-        for view in papers:
-            for other in slugs_of[id(view)]:
+        for i in papers:
+            for other in slugs_of[i]:
                 if other != slug:
                     counts[other] = counts.get(other, 0) + 1
         coauthors = tuple(
             (names[o], o, n, members[o])
             for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], names[kv[0]]))
         )
-        pages.append(AuthorPage(names[slug], slug, members[slug], tuple(papers), coauthors, people.get(slug)))
-    return pages
+        groups.append((names[slug], slug, members[slug], papers, coauthors))
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -705,14 +727,18 @@ def authors_pages(
     site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]
 ) -> Iterator[tuple[str, str]]:
     """Yield the author index and one page per author."""
-    yield _authors_index(site, env, pages)
+    yield _authors_index(site, env, author_index(pages))
     for author in pages:
         yield from _author_page(site, env, author)
 
 
-def _authors_index(site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]) -> tuple[str, str]:
+def author_index(pages: Sequence[AuthorPage]) -> list[AuthorEntry]:
+    """Return the lines of the author index: lab members first, then by family name."""
     order = sorted(pages, key=lambda a: (not a.member, _family_key(a.name), a.slug))
-    entries = [AuthorEntry(a.name, a.slug, a.member, len(a.papers)) for a in order]
+    return [AuthorEntry(a.name, a.slug, a.member, len(a.papers)) for a in order]
+
+
+def _authors_index(site: Site, env: jinja2.Environment, entries: Sequence[AuthorEntry]) -> tuple[str, str]:
     return "authors/index.html", _page(
         env, "authors.html", "authors/index.html", site.config, authors=entries
     )
@@ -723,6 +749,7 @@ def _author_page(site: Site, env: jinja2.Environment, author: AuthorPage) -> lis
     return [(path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers)))]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _family_key(name: str) -> str:
     parts = split_name(name)
     return name_key(parts.literal or f"{parts.family} {parts.given}")
@@ -731,48 +758,51 @@ def _family_key(name: str) -> str:
 FEED_SIZE = 20
 
 
-def _site_files(
-    site: Site,
-    env: jinja2.Environment,
-    views: Sequence[PaperView],
-    helpers: Helpers,
-    extra_pages: Sequence[str],
-    pieces: Fragments,
-    sig_of: Mapping[str, bytes],
-) -> Iterator[tuple[str, str]]:
-    """Yield publications.bib, and with a base URL the Atom feed, sitemap and robots.txt."""
-    yield (
-        "publications.bib",
-        bibtex_file(
-            pieces.get(
-                ("bib", sig_of[p.slug], p.slug, helpers.keys[p.slug], helpers.base_url),
-                functools.partial(
-                    bibtex, p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/")
-                ),
-            )
-            for p in site.publications
-        ),
+def _bib_file(
+    site: Site, helpers: Helpers, pieces: Fragments, sig_of: Mapping[str, bytes]
+) -> list[tuple[str, str]]:
+    """Return publications.bib: every paper's entry, each kept from the last build when unchanged."""
+    entries = (
+        pieces.get(
+            ("bib", sig_of[p.slug], p.slug, helpers.keys[p.slug], helpers.base_url),
+            functools.partial(bibtex, p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/")),
+        )
+        for p in site.publications
     )
+    return [("publications.bib", bibtex_file(entries))]
+
+
+def _feed(
+    site: Site, env: jinja2.Environment, newest: Sequence[PaperView], helpers: Helpers
+) -> list[tuple[str, str]]:
+    """Return the Atom feed of the newest papers (with a base URL only)."""
+    return [
+        (
+            "feed.xml",
+            env.get_template("feed.xml").render(
+                site=site.config,
+                papers=newest,
+                updated=newest[0].pub.date if newest else None,
+                base=helpers.base_url,
+                summaries={v.pub.slug: _description(v.pub) for v in newest},
+            ),
+        )
+    ]
+
+
+def _sitemap(
+    env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers, extra_pages: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Return robots.txt, and with a base URL the sitemap of every page it points to."""
     if not helpers.base_url:
-        yield "robots.txt", "User-agent: *\nAllow: /\n"
-        return
-    newest = views[:FEED_SIZE]
-    updated = newest[0].pub.date if newest else None
-    yield (
-        "feed.xml",
-        env.get_template("feed.xml").render(
-            site=site.config,
-            papers=newest,
-            updated=updated,
-            base=helpers.base_url,
-            summaries={v.pub.slug: _description(v.pub) for v in newest},
-        ),
-    )
+        return [("robots.txt", "User-agent: *\nAllow: /\n")]
     pages = ["", "publications/", "authors/", *extra_pages]
     pages += [v.path for v in views]
     dates = {v.path: v.pub.date for v in views}
-    yield (
-        "sitemap.xml",
-        env.get_template("sitemap.xml").render(base=helpers.base_url, pages=pages, dates=dates),
-    )
-    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {helpers.base_url}sitemap.xml\n"
+    return [
+        (
+            "sitemap.xml",
+            env.get_template("sitemap.xml").render(base=helpers.base_url, pages=pages, dates=dates),
+        ),
+        ("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {helpers.base_url}sitemap.xml\n"),
+    ]

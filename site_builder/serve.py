@@ -20,13 +20,12 @@ How it is put together, and why:
   the one it was served from is told to reload at once, which closes the race of a
   save landing while a page is loading.
 - **Incremental rebuilds**: when only paper files changed, only those are parsed
-  again; the other papers are reused. Rendering goes through ``render_pages``
-  itself (so the pages are exactly a full build's) with a deferring Jinja
-  environment: every page's template and context are captured, and a page is
-  rendered again only when its context differs from the previous build's. So a
-  paper's title edit re-renders its page, its neighbours, the lists and author
-  pages that show it, and nothing else. Template changes start from a fresh
-  environment; ``site.yaml`` and other content files reload everything.
+  again; the other papers are reused. Rendering goes through the build's own jobs
+  (``render.site_jobs``), so the pages are exactly a build's: a job whose key (what it
+  reads of the papers) did not change keeps its last output, so a paper's title edit
+  re-renders its page, its neighbours, the lists and author pages that show it, and
+  nothing else. Template changes start from a fresh environment; ``site.yaml`` and
+  other content files re-render everything.
 - **Mistakes** (bad YAML, unknown key, template error) keep the last good site up
   with an overlay listing each ``path:line: message``; with no good site yet,
   every page is an error page. Fixing the file brings the site back by itself.
@@ -52,18 +51,19 @@ import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 
 from .build import load_checked, template_problem, theme_dirs
+from .cache import digest
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
 from .model import Publication, Site
-from .render import make_environment, render_pages
+from .render import Fragments, make_environment, site_jobs
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
 POLL_MIN = 0.05  # seconds between scans; more when a scan itself is slow (10,000 files)
@@ -130,102 +130,46 @@ def _is_paper(rel: str) -> bool:
 # ---------------------------------------------------------------- rendering
 
 
-@dataclass(frozen=True, slots=True)
-class _Deferred:
-    """A page ``render_pages`` asked for: its template and context, not yet rendered."""
-
-    template: str
-    context: dict[str, Any]
-
-
-class _DeferringTemplate:
-    """Stand-in for a Jinja template whose ``render`` records instead of rendering."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def render(self, *args: Any, **kwargs: Any) -> _Deferred:
-        """Return the page to render later."""
-        return _Deferred(self.name, dict(*args, **kwargs))
-
-
-class _DeferringEnvironment:
-    """Stand-in for the Jinja environment handed to ``render_pages``."""
-
-    def __init__(self, env: jinja2.Environment) -> None:
-        self._env = env
-
-    def get_template(self, name: str, *args: Any, **kwargs: Any) -> _DeferringTemplate | jinja2.Template:
-        """Return a recording template for pages; partials (``_*.html``) render for real when asked."""
-        if name.startswith("_"):
-            return self._env.get_template(name, *args, **kwargs)
-        return _DeferringTemplate(name)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._env, name)
-
-
-class _CannotDefer(Exception):
-    """``render_pages`` used the environment in a way the deferring stand-in cannot follow."""
-
-
 class Renderer:
-    """Render a site to ``{path: bytes}``, re-rendering only pages whose context changed."""
+    """Render a site to ``{path: bytes}``; a job whose key did not change keeps its last outputs.
+
+    The same jobs as a build (:func:`~site_builder.render.site_jobs`), so the preview's pages
+    are exactly a build's; a paper's edit re-renders its page, the pages that show it and the
+    site-wide lists, nothing else.
+    """
 
     def __init__(self, project: Path, markdown: MarkdownRenderer | None = None) -> None:
         self.env = make_environment(theme_dirs(project, "templates"))
         self.markdown = markdown or MarkdownRenderer()
-        self._memo: dict[str, tuple[str, dict[str, Any], bytes]] = {}
-        self._defer = True
-        self.rendered = 0  # pages rendered by the last call, for the log
+        self.fragments = Fragments()
+        self._jobs: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {}
+        self.rendered = 0  # files rendered by the last call, for the log
 
-    def render(self, site: Site) -> dict[str, bytes]:
+    def forget(self) -> None:
+        """Render every job next time (site.yaml, people or pages changed: what every page reads)."""
+        self._jobs = {}
+
+    def render(self, site: Site, signatures: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
         """Return every page and file of the site; template mistakes become located problems."""
         try:
-            if self._defer:
-                try:
-                    return self._render_deferred(site)
-                except _CannotDefer:
-                    self._defer = False  # render.py changed shape: render everything, correctly
-            pages = self._render_all(site)
-            self.rendered = len(pages)
-            return pages
+            jobs = site_jobs(site, self.env, self.markdown, signatures, self.fragments)
+            memo: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {}
+            pages: dict[str, bytes] = {}
+            rendered = 0
+            for job in jobs:
+                old = self._jobs.get(job.name)
+                if old is not None and old[0] == job.key:
+                    outputs = old[1]
+                else:
+                    outputs = [(path, text.encode("utf-8")) for path, text in job.run()]
+                    rendered += len(outputs)
+                memo[job.name] = (job.key, outputs)
+                for path, data in outputs:
+                    _add(pages, path, data)
         except jinja2.TemplateError as exc:
             raise ProblemsError([template_problem(exc)]) from None
-
-    def _render_all(self, site: Site) -> dict[str, bytes]:
-        pages: dict[str, bytes] = {}
-        for path, text in render_pages(site, self.env, self.markdown):
-            _add(pages, path, text.encode("utf-8"))
-        return pages
-
-    def _render_deferred(self, site: Site) -> dict[str, bytes]:
-        env = cast(jinja2.Environment, _DeferringEnvironment(self.env))
-        pages: dict[str, bytes] = {}
-        memo: dict[str, tuple[str, dict[str, Any], bytes]] = {}
-        rendered = 0
-        try:
-            for path, value in render_pages(site, env, self.markdown):
-                item: object = value
-                if isinstance(item, _Deferred):
-                    old = self._memo.get(path)
-                    if old is not None and old[0] == item.template and old[1] == item.context:
-                        data = old[2]
-                    else:
-                        text = self.env.get_template(item.template).render(item.context)
-                        data = text.encode("utf-8")
-                        rendered += 1
-                    memo[path] = (item.template, item.context, data)
-                elif isinstance(item, str):
-                    data = item.encode("utf-8")
-                else:
-                    raise _CannotDefer
-                _add(pages, path, data)
-        except (TypeError, AttributeError) as exc:
-            if isinstance(exc, jinja2.TemplateError):
-                raise
-            raise _CannotDefer from exc
-        self._memo = memo
+        self._jobs = memo
+        self.fragments = Fragments(self.fragments.used)  # keep only what this site uses
         self.rendered = rendered
         return pages
 
@@ -271,6 +215,7 @@ class Preview:
         self._renderer: Renderer | None = None
         self._site: Site | None = None
         self._papers: dict[Path, PaperFile] = {}
+        self._digests: dict[str, bytes] = {}  # paper slug → digest of its file, for the jobs' keys
         self._pages: dict[str, bytes] = {}
         self._static: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -347,17 +292,19 @@ class Preview:
             note = "static files"
         elif papers_only and self._site is not None and changed is not None:
             self._site = self._reload_papers({p for p in changed if _is_paper(p)})
-            self._pages = self._renderer.render(self._site)
+            self._pages = self._renderer.render(self._site, self._digests)
             note = f"{self._renderer.rendered} pages re-rendered"
         else:
             self._site = None
+            self._renderer.forget()
             site, warnings = load_checked(self.project)
             for warning in warnings:
                 _say(str(warning))
             self._papers = {
                 path: PaperFile(pub, ()) for path, pub in zip(*_match_files(self.project, site), strict=True)
             }
-            pages = self._renderer.render(site)
+            self._digests = {path.stem: _file_digest(path) for path in self._papers}
+            pages = self._renderer.render(site, self._digests)
             self._site, self._pages = site, pages
             note = f"{len(site.publications)} papers, {self._renderer.rendered} pages rendered"
         files = dict(self._static)
@@ -375,8 +322,10 @@ class Preview:
             path = self.project / rel
             if path.is_file():
                 self._papers[path] = load_publication_file(path)
+                self._digests[path.stem] = _file_digest(path)
             else:
                 self._papers.pop(path, None)
+                self._digests.pop(path.stem, None)
         publications, problems = assemble_publications(self._papers)
         errors = errors_only(problems)
         if errors:
@@ -389,17 +338,26 @@ class Preview:
             if self.stopping.is_set():
                 return
             (self.mirror / rel).unlink(missing_ok=True)
+        if not self.mirror.is_dir():
+            return
         for rel, data in new.items():
-            if self.stopping.is_set() or not self.mirror.is_dir():
-                return
             before = old.get(rel)
             if before is data or before == data:
                 continue
+            if self.stopping.is_set():
+                return
             dest = self.mirror / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, dest)
+
+
+def _file_digest(path: Path) -> bytes:
+    try:
+        return digest(path.read_bytes())
+    except OSError:
+        return b""  # gone since it was read: the next scan sees it
 
 
 def _match_files(project: Path, site: Site) -> tuple[list[Path], list[Publication | None]]:
