@@ -5,6 +5,7 @@ load (site.yaml, content/) → validate → render in memory → write (atomic s
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -162,6 +163,7 @@ def build(
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
+    gc.freeze()  # the loaded site lives to the end: keep the cyclic collector from walking it again
     env = make_environment(theme_dirs(project, "templates"))
     signatures = {path.stem: parsed[path.name][4] for path in paper_paths}
     if cache.related:

@@ -342,7 +342,7 @@ def site_jobs(
         newest = views[:FEED_SIZE]
         feed_key = fingerprint([sigs[id(v)] for v in newest])
         jobs.append(Job("feed", feed_key, lambda: _feed(site, env, newest, helpers)))
-    sitemap_key = fingerprint(extra, [(v.pub.slug, v.pub.date) for v in views])
+    sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
     related = related_papers(views)
@@ -478,20 +478,35 @@ def _near(indexes: list[int], i: int) -> list[int]:
 RELATED_MEMO: dict[str, tuple[bytes, list[list[int]]]] = {}
 
 
+def by_date(views: Sequence[PaperView]) -> list[int]:
+    """Return the papers' positions ordered newest first, then by slug: an order titles do not change.
+
+    What depends only on who wrote what and when (related papers, author groups) is computed
+    in this order, so editing a title, which may move a paper among those of its day in the
+    list, does not invalidate it.
+    """
+    return sorted(range(len(views)), key=lambda i: (-views[i].pub.date.toordinal(), views[i].pub.slug))
+
+
 def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
-    The answer depends only on each paper's authors, tags, category and place in the list,
-    so a rebuild after a title or an abstract was edited reuses the last answer.
+    The answer depends only on each paper's authors, tags, category and date, so a rebuild
+    after a title or an abstract was edited reuses the last answer.
     """
+    order = by_date(views)
+    ordered = [views[i] for i in order]
     shape = fingerprint(
-        [(v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category) for v in views]
+        [(v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category) for v in ordered]
     )
     memo = RELATED_MEMO.get("last")
     if memo is None or memo[0] != shape:
-        memo = (shape, related_indexes(views))
+        memo = (shape, related_indexes(ordered))
         RELATED_MEMO["last"] = memo
-    return [[views[j] for j in row] for row in memo[1]]
+    related: list[list[PaperView]] = [[] for _ in views]
+    for i, row in zip(order, memo[1], strict=True):
+        related[i] = [ordered[j] for j in row]
+    return related
 
 
 def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
@@ -670,8 +685,10 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     an abstract was edited reuses the last one.
     """
     resolve = helpers.directory.resolve
+    order = by_date(views)
     shape = [
-        [(a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True)] for v in views
+        [(a.slug, a.member, resolve(n)) for a, n in zip(views[i].authors, views[i].pub.authors, strict=True)]
+        for i in order
     ]
     key = fingerprint(shape)
     memo = AUTHOR_MEMO.get("last")
@@ -680,7 +697,14 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
         AUTHOR_MEMO["last"] = memo
     people = {author_slug(p.name): p for p in site.people}
     return [
-        AuthorPage(name, slug, member, tuple(views[i] for i in papers), coauthors, people.get(slug))
+        AuthorPage(
+            name,
+            slug,
+            member,
+            tuple(views[i] for i in sorted(order[j] for j in papers)),
+            coauthors,
+            people.get(slug),
+        )
         for name, slug, member, papers, coauthors in memo[1]
     ]
 
@@ -797,7 +821,7 @@ def _sitemap(
     if not helpers.base_url:
         return [("robots.txt", "User-agent: *\nAllow: /\n")]
     pages = ["", "publications/", "authors/", *extra_pages]
-    pages += [v.path for v in views]
+    pages += sorted(v.path for v in views)  # by path: a title edit that reorders the list leaves it
     dates = {v.path: v.pub.date for v in views}
     return [
         (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -103,6 +104,7 @@ def paper_slug(date: dt.date, authors: tuple[str, ...] | list[str], title: str) 
     return "-".join(p for p in parts if p) or "paper"
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def paper_key(title: str, first_author: str | None) -> str:
     """Return the identity of a paper: its normalised title and first author's family name."""
     norm_title = re.sub(r"[^a-z0-9]+", "", ascii_fold(title).lower())
