@@ -246,6 +246,7 @@ def _read_papers(
         return paper, html, digest(todo[i].read_bytes())
 
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
+    report("reading", len(todo), len(todo))
     for path, (paper, html, key) in zip(todo, done, strict=True):
         parsed[path.name] = (*stats[path], paper, html, key)
     rendered = {}
@@ -319,6 +320,7 @@ def _write_all(
             return written, fragments.drain()
 
         done = run_tasks(len(jobs), task, chunk=16, on_progress=lambda n: report("rendering", n, len(jobs)))
+        report("rendering", len(jobs), len(jobs))
         job_outputs = {}
         for job, (written, pieces) in zip(jobs, done, strict=True):
             fragments.add(pieces)

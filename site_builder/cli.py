@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .build import build, load_checked
@@ -94,7 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         help="ignore and do not write .site-builder-cache/ (the output is the same, built from scratch)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but problems")
-    p.add_argument("-v", "--verbose", action="store_true", help="also print how long the build took")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print how long the build and each of its stages took",
+    )
     _base_url_option(p)
 
     p = sub.add_parser(
@@ -279,11 +285,69 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 1 if errors_only(problems) else 0
 
 
+class ProgressLine:
+    """A progress bar on a terminal for builds that run longer than a second; silent otherwise.
+
+    With ``verbose``, each stage's time is also printed when it ends (on any stream).
+    """
+
+    DELAY = 1.0  # seconds before the bar appears: quick builds print nothing
+    EVERY = 0.1  # seconds between redraws
+
+    def __init__(self, stream: TextIO, quiet: bool = False, verbose: bool = False) -> None:
+        self.stream = stream
+        self.bar = not quiet and stream.isatty()
+        self.verbose = verbose and not quiet
+        self.start = self.last = time.monotonic()
+        self.stage = ""
+        self.stage_start = self.start
+        self.total = 0
+        self.width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` items of ``stage`` (reading, rendering)."""
+        now = time.monotonic()
+        if stage != self.stage:
+            self._end_stage(now)
+            self.stage, self.stage_start, self.total = stage, now, total
+        if not self.bar or now - self.start < self.DELAY or (now - self.last < self.EVERY and done < total):
+            return
+        self.last = now
+        share = done / total if total else 1.0
+        filled = int(share * 30)
+        line = f"{stage} {done:,}/{total:,} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def _end_stage(self, now: float) -> None:
+        if self.stage and self.verbose:
+            self.clear()
+            print(f"{self.stage}: {self.total:,} in {now - self.stage_start:.2f} s", file=self.stream)
+
+    def close(self) -> None:
+        """End the last stage and wipe the bar."""
+        self._end_stage(time.monotonic())
+        self.stage = ""
+        self.clear()
+
+    def clear(self) -> None:
+        """Wipe the bar, if one is shown."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.root / "_site"
     start = time.perf_counter()
-    with _base_url(args.base_url):
-        result = build(args.root, out, strict=args.strict, use_cache=not args.no_cache)
+    progress = ProgressLine(sys.stderr, quiet=args.quiet, verbose=args.verbose)
+    try:
+        with _base_url(args.base_url):
+            result = build(args.root, out, strict=args.strict, use_cache=not args.no_cache, progress=progress)
+    finally:
+        progress.close()
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     seconds = time.perf_counter() - start

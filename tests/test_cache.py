@@ -79,7 +79,9 @@ def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
 
     (cache / "build.pickle").write_bytes(b"not a pickle either")
     paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
-    paper.write_text(paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Broken On Feature"))
+    paper.write_text(
+        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Broken On Feature")
+    )
     build(p, out)  # needs the large part, which is unreadable: a full build
     cold = tmp_path / "cold"
     build(p, cold, use_cache=False)

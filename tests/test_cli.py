@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,86 @@ def test_import_reports_a_line_without_header(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "listing.txt:2: expected an entry header like 'CVNov 30, 2023Code'" in done.stderr.splitlines()
+
+
+# ------------------------------------------------------------ the progress line
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_after_the_delay_then_wiped():
+    from site_builder.cli import ProgressLine
+
+    term = _Terminal()
+    line = ProgressLine(term)
+    line.DELAY = 0.0
+    line("rendering", 0, 200)
+    line.last = 0.0  # as if the last redraw were long ago
+    line("rendering", 100, 200)
+    line("rendering", 200, 200)
+    line.close()
+    text = term.getvalue()
+    assert "\rrendering 100/200 [###############...............]  50%" in text
+    assert "rendering 200/200" in text and text.endswith("\r")  # the bar is wiped at the end
+
+
+def test_progress_is_silent_when_not_a_terminal_quiet_or_quick():
+    from site_builder.cli import ProgressLine
+
+    for stream, quiet, delay in (
+        (io.StringIO(), False, 0.0),
+        (_Terminal(), True, 0.0),
+        (_Terminal(), False, 60.0),
+    ):
+        line = ProgressLine(stream, quiet=quiet)
+        line.DELAY = delay
+        line("reading", 5, 10)
+        line("reading", 10, 10)
+        line.close()
+        assert stream.getvalue() == ""
+
+
+def test_verbose_prints_each_stage_time():
+    from site_builder.cli import ProgressLine
+
+    out = io.StringIO()
+    line = ProgressLine(out, verbose=True)
+    line("reading", 10, 10)
+    line("rendering", 40, 40)
+    line.close()
+    assert re.fullmatch(r"reading: 10 in \d+\.\d\d s\nrendering: 40 in \d+\.\d\d s\n", out.getvalue())
+
+
+def test_a_build_piped_to_a_file_prints_no_progress_bar(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    project = tmp_path / "p"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, project / name)
+    shutil.copy(REPO / "site.yaml", project / "site.yaml")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "site_builder",
+            "--root",
+            str(project),
+            "build",
+            "-v",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "\r" not in run.stderr + run.stdout
+    assert re.search(r"^rendering: \d+ in \d+\.\d\d s$", run.stderr, re.MULTILINE)
+    assert re.search(r"built 26 papers, \d+ pages, \d+ files into .* in \d+\.\d\d s", run.stdout)
