@@ -3,18 +3,20 @@
 Usage: python benchmarks/build_speed.py [--sizes 1000,10000] [--runs 3] [--work DIR]
 
 For each size: generates the corpus with ../shared/bench/gen_corpus.py (site_builder's YAML
-and an equivalent Hugo site), then alternates `site-builder build` and
-`../shared/bench/hugo-build` (Hugo 0.168, installed on first use) --runs times each, and
-prints wall-time medians, the ratio to Hugo pair by pair, peak RSS (from /usr/bin/time -v),
-output size and file count; then site_builder's rebuild times: nothing changed, and one
-paper edited. Machines here are noisy: quote the medians and ratios, not one run.
+and an equivalent Hugo site), then alternates `site-builder build` (cold: no cache, no
+output) and `../shared/bench/hugo-build` (Hugo 0.168, installed on first use) --runs times
+each, and prints wall-time medians, the ratio to Hugo pair by pair, peak memory of the whole
+process tree (RSS and PSS summed over the build's processes, sampled from /proc every
+20 ms), output size and file count; then site_builder's rebuilds with its cache: nothing
+changed, and one paper's title edited. Machines here are noisy: quote the medians and
+ratios measured in one run, not one time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
+import platform
 import shutil
 import statistics
 import subprocess
@@ -27,15 +29,54 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Run a command under /usr/bin/time -v; return wall seconds and peak RSS in KiB."""
+def _tree(pid: int) -> list[int]:
+    """Return ``pid`` and all its descendants, from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as handle:
+                    todo.extend(int(c) for c in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _memory(pids: list[int]) -> tuple[int, int]:
+    """Return the summed RSS and PSS (KiB) of the processes; PSS counts a shared page once in all."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    """Run a command; return wall seconds and the peak summed RSS and PSS (KiB) of its process tree.
+
+    The tree is sampled every 20 ms from /proc: a build's forked workers count in full.
+    """
     start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_rss = peak_pss = 0
+    while proc.poll() is None:
+        rss, pss = _memory(_tree(proc.pid))
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.02)
     wall = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr[-2000:]}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))  # type: ignore[union-attr]
-    return wall, rss
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{stderr[-2000:]}")
+    return wall, peak_rss, peak_pss
 
 
 def tree_size(folder: Path) -> tuple[int, int]:
@@ -60,17 +101,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma-separated paper counts (e.g. 1000,10000,100000)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="cold builds per tool and size, alternating")
+    parser.add_argument("--work", type=Path, default=None, help="folder for corpora and outputs (reused)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="sb-build-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     sb = [sys.executable, "-m", "site_builder"]
-    print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; runs per tool: {args.runs}")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}; "
+        f"{time.strftime('%Y-%m-%d')}; cold runs per tool: {args.runs}"
+    )
+    print("memory: peak of the summed RSS / PSS of the whole process tree, sampled every 20 ms")
     header = (
         f"{'papers':>7} | {'tool':<12} | {'wall median':>11} | {'ratio to Hugo':>13} | {'peak RSS':>9} | "
-        f"{'output':>9} | {'files':>6}"
+        f"{'peak PSS':>9} | {'RSS/Hugo':>8} | {'output':>9} | {'files':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -93,38 +140,40 @@ def main() -> int:
             ours.append(a)
             hugo.append(b)
             ratios.append(a[0] / b[0])
+        hugo_rss = max(r[1] for r in hugo)
         for name, runs, out in (
             ("site_builder", ours, work / f"out-sb-{n}"),
             ("hugo", hugo, work / f"out-hugo-{n}"),
         ):
             size, files = tree_size(out)
             ratio = f"{statistics.median(ratios):.2f}x" if name == "site_builder" else "1.00x"
+            rss, pss = max(r[1] for r in runs), max(r[2] for r in runs)
             print(
                 f"{n:>7} | {name:<12} | {statistics.median(r[0] for r in runs):>9.2f} s | {ratio:>13} | "
-                f"{max(r[1] for r in runs) / 1024:>5.0f} MiB | {size / 2**20:>5.1f} MiB | {files:>6}",
+                f"{rss / 1024:>5.0f} MiB | {pss / 1024:>5.0f} MiB | {rss / hugo_rss:>7.0%} | "
+                f"{size / 2**20:>5.1f} MiB | {files:>6}",
                 flush=True,
             )
-        # rebuilds on top of the last build
+        # rebuilds on top of the last build, with its cache
         out = work / f"out-sb-{n}"
-        warm = [
-            timed([*sb, "--root", str(project), "build", "--quiet", "--out", str(out)], cwd=REPO)[0]
-            for _ in range(args.runs)
-        ]
+        build = [*sb, "--root", str(project), "build", "--quiet", "--out", str(out)]
+        timed(build, cwd=REPO)  # the cold runs above built without leaving the output and cache paired
+        warm = [timed(build, cwd=REPO)[0] for _ in range(args.runs)]
         paper = sorted((corpus / "content" / "publications").glob("*.yaml"))[n // 2]
         original = paper.read_text(encoding="utf-8")
         edits = []
-        for i in range(args.runs):
-            paper.write_text(original.replace("title: ", f"title: Edited {i} ", 1), encoding="utf-8")
-            edits.append(
-                timed([*sb, "--root", str(project), "build", "--quiet", "--out", str(out)], cwd=REPO)[0]
-            )
-        paper.write_text(original, encoding="utf-8")
+        try:
+            for i in range(args.runs):
+                paper.write_text(original.replace("title: ", f"title: Edited {i} ", 1), encoding="utf-8")
+                edits.append(timed(build, cwd=REPO)[0])
+        finally:
+            paper.write_text(original, encoding="utf-8")
         hugo_median = statistics.median(r[0] for r in hugo)
-        warm_median = statistics.median(warm)
+        warm_median, edit_median = statistics.median(warm), statistics.median(edits)
         print(
-            f"{n:>7} | rebuild, nothing changed: {warm_median:.2f} s ({warm_median / hugo_median:.2f}x "
-            f"Hugo's full build); one paper edited: {statistics.median(edits):.2f} s "
-            f"({statistics.median(edits) / hugo_median:.2f}x)",
+            f"{n:>7} | rebuild, nothing changed: {warm_median:.2f} s ({warm_median / hugo_median:.3f}x "
+            f"Hugo's full build); one paper's title edited: {edit_median:.2f} s "
+            f"({edit_median / hugo_median:.2f}x)",
             flush=True,
         )
     return 0

@@ -242,7 +242,7 @@ def _read_papers(
     def read(i: int) -> tuple[PaperFile, str | None, bytes]:
         paper = load_publication_file(todo[i])
         pub = paper.publication
-        html = str(markdown.render(pub.abstract)) if pub is not None and pub.abstract else None
+        html = markdown.render(pub.abstract) if pub is not None and pub.abstract else None
         return paper, html, digest(todo[i].read_bytes())
 
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))

@@ -19,7 +19,8 @@ from .markup import clean_latex
 from .model import Publication
 from .slugs import ascii_fold
 
-# Per-paper results are cached: a long-lived preview re-renders unchanged papers for free.
+# Small per-paper facts are cached (a preview asks again on every rebuild); whole records are
+# not: a build makes each once, and the preview keeps the pages of unchanged papers.
 CACHE_SIZE = 1 << 18
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 PARTICLES = frozenset("van von der den de del della di da das do dos du le la ten ter bin al el".split())
@@ -59,7 +60,6 @@ class Name:
     literal: str = ""
 
 
-@functools.lru_cache(maxsize=4096)
 def plain_text(text: str) -> str:
     """Return Markdown text as one plain line, LaTeX leftovers cleaned (math kept as written)."""
     return " ".join(clean_latex(text).split())
@@ -192,7 +192,6 @@ def _suffix(i: int) -> str:
     return letters
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def bibtex(pub: Publication, key: str, url: str | None = None) -> str:
     """Return the BibTeX entry of a paper."""
     authors = [_bib_name(a) for a in pub.authors]
@@ -235,7 +234,6 @@ def bibtex_file(entries: Iterable[str]) -> str:
     return "\n".join(entries)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def ris(pub: Publication, url: str | None = None) -> str:
     """Return the RIS record of a paper (EndNote, Zotero, Mendeley)."""
     kind = {"article": "JOUR", "inproceedings": "CPAPER", "misc": "GEN"}[entry_type(pub)]
@@ -267,7 +265,6 @@ def ris(pub: Publication, url: str | None = None) -> str:
     return "".join(f"{tag}  - {value}".rstrip() + "\r\n" for tag, value in lines)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def csl(pub: Publication, key: str, url: str | None = None) -> dict[str, object]:
     """Return the CSL-JSON item of a paper (citeproc, Zotero, pandoc)."""
     kind = {"article": "article-journal", "inproceedings": "paper-conference", "misc": "article"}[

@@ -68,7 +68,6 @@ def author_vocabulary(
     return Vocabulary(tuple(sorted(counts, key=order)))
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def search_text(pub: Publication) -> str:
     """Return the folded text a query is matched against: title, authors, venue, tags, abstract words."""
     head = " ".join([pub.title, *pub.authors, pub.venue or "", *pub.tags, pub.category or ""])

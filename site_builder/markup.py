@@ -167,7 +167,7 @@ class MarkdownRenderer:
             return cached
         known = self._known.get(key)
         if known is not None:
-            self._cache[key] = Markup(known)
+            self._cache[key] = known if isinstance(known, Markup) else Markup(known)  # no copy when it is
             return self._cache[key]
         maths: list[str] = []
 

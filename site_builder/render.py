@@ -185,7 +185,7 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
 
 
 _ENTRIES: dict[tuple[int, PaperView, str, bool, SiteConfig], Markup] = {}
-_ENTRIES_MAX = 1 << 19
+_ENTRIES_MAX = 1 << 12  # entries kept (a few KB each): memory stays bounded at any size
 
 
 def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str, bool], Markup]:
@@ -643,17 +643,14 @@ def _paper_page(
     ]
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def _jsonld(view: PaperView, base_url: str) -> Markup:
     return Markup(_script_json(paper_metadata(view, base_url)))
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def _csl_text(pub: Publication, key: str, url: str | None) -> str:
     return csl_json([csl(pub, key, url)])
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def _description(pub: Publication) -> str:
     text = plain_text(pub.abstract) if pub.abstract else pub.title
     if len(text) <= 200:
