@@ -130,27 +130,44 @@ def make_helpers(site: Site) -> Helpers:
     return Helpers(directory, citation_keys(site.publications), site.config.base_url)
 
 
+# The views of the last call, by paper object: a preview reuses the paper objects of files
+# that did not change, and with the same people and members their views are the same.
+_VIEWS: dict[str, object] = {}
+
+
 def paper_views(
     site: Site, markdown: MarkdownRenderer, helpers: Helpers | None = None
 ) -> tuple[PaperView, ...]:
     """Build the template view of every paper, in the site's order (newest first)."""
     directory = (helpers or make_helpers(site)).directory
+    context = (site.people, site.config.members)
+    last = _VIEWS.get("views")
+    known: dict[int, PaperView] = {}
+    if last is not None and _VIEWS.get("context") == context:
+        known = {id(v.pub): v for v in last}  # type: ignore[attr-defined]
     views = []
     for pub in site.publications:
-        authors = []
-        for name in pub.authors:
-            canonical = directory.resolve(name)
-            authors.append(AuthorView(name, directory.is_member(name), author_slug(canonical)))
-        views.append(
-            PaperView(
-                pub=pub,
-                path=f"publications/{pub.slug}/",
-                authors=tuple(authors),
-                abstract_html=markdown.render(pub.abstract) if pub.abstract else Markup(""),
-                category_name=category_name(pub.category) if pub.category else None,
-            )
-        )
-    return tuple(views)
+        view = known.get(id(pub))
+        if view is None or view.pub is not pub:
+            view = _view(pub, directory, markdown)
+        views.append(view)
+    result = tuple(views)
+    _VIEWS.update(views=result, context=context)
+    return result
+
+
+def _view(pub: Publication, directory: Directory, markdown: MarkdownRenderer) -> PaperView:
+    authors = []
+    for name in pub.authors:
+        canonical = directory.resolve(name)
+        authors.append(AuthorView(name, directory.is_member(name), author_slug(canonical)))
+    return PaperView(
+        pub=pub,
+        path=f"publications/{pub.slug}/",
+        authors=tuple(authors),
+        abstract_html=markdown.render(pub.abstract) if pub.abstract else Markup(""),
+        category_name=category_name(pub.category) if pub.category else None,
+    )
 
 
 def by_year(papers: Sequence[PaperView]) -> tuple[YearGroup, ...]:
@@ -346,15 +363,18 @@ def site_jobs(
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
     related = related_papers(views)
+    # Per-page keys from bytes, not pickles: ten thousand of them on every rebuild.
+    ident = {id(v): f"{slug}\x00".encode() + sig for v, (slug, sig) in ((v, sigs[id(v)]) for v in views)}
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
-        key = fingerprint(
-            sigs[id(view)],
-            keys[view.pub.slug],
-            [sigs[id(r)] for r in related[i]],
-            sigs[id(newer)] if newer else None,
-            sigs[id(older)] if older else None,
+        key = _bytes_key(
+            ident[id(view)],
+            keys[view.pub.slug].encode(),
+            b"%d" % len(related[i]),
+            *(ident[id(r)] for r in related[i]),
+            ident[id(newer)] if newer else b"",
+            ident[id(older)] if older else b"",
         )
         jobs.append(
             Job(
@@ -364,11 +384,35 @@ def site_jobs(
             )
         )
     for author in authors:
-        key = fingerprint(
-            author.name, author.member, author.coauthors, author.person, [sigs[id(p)] for p in author.papers]
-        )
+        key = _bytes_key(_author_meta(author), *(ident[id(p)] for p in author.papers))
         jobs.append(Job(f"author:{author.slug}", key, functools.partial(_author_page, site, env, author)))
     return jobs
+
+
+def _bytes_key(*parts: bytes) -> bytes:
+    """Return a digest of byte strings (each paper part is a slug, a NUL and a fixed-size digest)."""
+    return hashlib.blake2b(b"\x1f".join(parts), digest_size=16).digest()
+
+
+_META: dict[tuple[int, str, bool], tuple[tuple[object, ...], bytes]] = {}
+
+
+def _author_meta(author: AuthorPage) -> bytes:
+    """Return a digest of an author page's own lines (name, co-authors, profile), once per grouping.
+
+    The co-author tuple is the grouping's own object, kept while the grouping is reused, so
+    its identity (checked, with the name) finds the digest without pickling it again.
+    """
+    where = (id(author.coauthors), author.name, author.member)
+    cached = _META.get(where)
+    if cached is not None and cached[0] is author.coauthors:
+        meta = cached[1]
+    else:
+        if len(_META) > 1 << 17:
+            _META.clear()
+        meta = fingerprint(author.name, author.member, author.coauthors)
+        _META[where] = (author.coauthors, meta)
+    return meta + fingerprint(author.person) if author.person is not None else meta
 
 
 def _home(
