@@ -38,11 +38,10 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
 
 
 class Writer:
-    """Write output files under a folder: each file once, each folder created once per process.
+    """Write output files under a folder: each folder is created once per process.
 
     ``fresh`` files are created (a second writer of the same path is an error); otherwise an
-    existing file is replaced atomically, and a file whose bytes are unchanged is left alone,
-    so it keeps its modification time.
+    existing file is replaced atomically (readers see the old bytes or the new, never half).
     """
 
     def __init__(self, root: Path, fresh: bool) -> None:
@@ -50,13 +49,17 @@ class Writer:
         self.fresh = fresh
         self._folders: set[str] = set()
 
-    def write(self, rel: str, data: bytes) -> None:
-        """Write one file at the site path ``rel``."""
+    def _destination(self, rel: str) -> Path:
         dest = safe_join(self.root, rel)
         folder = rel.rpartition("/")[0]
         if folder and folder not in self._folders:
             dest.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(folder)
+        return dest
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Write one file at the site path ``rel``."""
+        dest = self._destination(rel)
         if self.fresh:
             try:
                 fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -74,11 +77,7 @@ class Writer:
 
     def link(self, rel: str, source: Path) -> bool:
         """Hard-link an unchanged file of the previous output; False when that cannot be done."""
-        dest = safe_join(self.root, rel)
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in self._folders:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
+        dest = self._destination(rel)
         try:
             os.link(source, dest)
         except OSError:

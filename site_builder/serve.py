@@ -561,6 +561,9 @@ def serve(project: Path, host: str, port: int, open_browser: bool = False) -> in
     _say(f"temporary folder: {tmp}")
     preview = Preview(project, mirror)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` cleans up like Ctrl-C
+    # Ctrl-C stops the preview even when started in the background of a script, where the
+    # shell leaves SIGINT ignored and Python would keep it so.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         asyncio.run(_run(preview, host, port, open_browser))
     except KeyboardInterrupt:
@@ -568,6 +571,7 @@ def serve(project: Path, host: str, port: int, open_browser: bool = False) -> in
     finally:
         preview.stopping.set()
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -128,6 +128,22 @@ members:
 """
 
 
+def copy_of_this_site(tmp: Path) -> Path:
+    """Return a copy of this repository's own site (content, templates, static, site.yaml) under ``tmp``."""
+    project = tmp / "project"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, project / name)
+    shutil.copy(REPO / "site.yaml", project / "site.yaml")
+    return project
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Return every file under ``folder`` with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
 def make_project(root: Path, site_yaml: str = SITE_YAML) -> Path:
     """Create a project folder with site.yaml and copies of the repository's templates and static."""
     root.mkdir(parents=True, exist_ok=True)

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from site_builder.build import build
 
-from .conftest import REPO
-
-
-def project(tmp: Path) -> Path:
-    p = tmp / "project"
-    for name in ("content", "templates", "static"):
-        shutil.copytree(REPO / name, p / name)
-    shutil.copy(REPO / "site.yaml", p / "site.yaml")
-    return p
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+from .helpers import copy_of_this_site, files
 
 
 def mtimes(folder: Path) -> dict[str, int]:
@@ -30,7 +17,7 @@ def mtimes(folder: Path) -> dict[str, int]:
 
 
 def test_rebuilds_equal_cold_builds_and_keep_unchanged_files(tmp_path: Path) -> None:
-    p = project(tmp_path)
+    p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"
     first = build(p, out)
     assert not first.up_to_date and (p / ".site-builder-cache" / "build.pickle").is_file()
@@ -59,7 +46,7 @@ def test_rebuilds_equal_cold_builds_and_keep_unchanged_files(tmp_path: Path) -> 
 
 
 def test_a_changed_output_folder_is_rebuilt(tmp_path: Path) -> None:
-    p = project(tmp_path)
+    p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"
     build(p, out)
     (out / "index.html").unlink()
@@ -68,7 +55,7 @@ def test_a_changed_output_folder_is_rebuilt(tmp_path: Path) -> None:
 
 
 def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
-    p = project(tmp_path)
+    p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"
     build(p, out)
     cache = p / ".site-builder-cache"
@@ -91,7 +78,7 @@ def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
 def test_a_rebuild_stopped_while_replacing_files_is_followed_by_a_full_build(tmp_path: Path) -> None:
     from site_builder.cache import BuildCache
 
-    p = project(tmp_path)
+    p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"
     build(p, out)
     before = files(out)

@@ -256,32 +256,11 @@ def test_verbose_prints_each_stage_time():
 
 
 def test_a_build_piped_to_a_file_prints_no_progress_bar(tmp_path):
-    import shutil
-    import subprocess
-    import sys
+    from .helpers import copy_of_this_site
 
-    from .conftest import REPO
-
-    project = tmp_path / "p"
-    for name in ("content", "templates", "static"):
-        shutil.copytree(REPO / name, project / name)
-    shutil.copy(REPO / "site.yaml", project / "site.yaml")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "site_builder",
-            "--root",
-            str(project),
-            "build",
-            "-v",
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    project = copy_of_this_site(tmp_path)
+    run = run_cli("build", "-v", "--out", tmp_path / "o", cwd=project)
+    assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr + run.stdout
     assert re.search(r"^rendering: \d+ in \d+\.\d\d s$", run.stderr, re.MULTILINE)
     assert re.search(r"built 26 papers, \d+ pages, \d+ files into .* in \d+\.\d\d s", run.stdout)

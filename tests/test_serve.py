@@ -88,8 +88,11 @@ class Server:
         return lambda: text in self.get(path)[1]
 
 
-def start(root: Path, host: str | None = None) -> Server:
-    """Start the server on ``root`` and wait until it serves."""
+def start(root: Path, host: str | None = None, sigint_ignored: bool = False) -> Server:
+    """Start the server on ``root`` and wait until it serves.
+
+    ``sigint_ignored`` starts it as a shell script's background job is (``serve &``).
+    """
     port = free_port()
     extra = ["--host", host] if host else []
     proc = subprocess.Popen(
@@ -98,6 +101,7 @@ def start(root: Path, host: str | None = None) -> Server:
         stdout=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
     )
     server = Server(proc, port, root)
 
@@ -237,6 +241,14 @@ def test_ctrl_c_exits_cleanly_and_removes_the_temporary_folder(server: Server) -
     assert stop(server) == 0
     assert not folder.exists()
     assert "Traceback" not in server.log
+
+
+def test_ctrl_c_stops_a_preview_started_in_the_background_of_a_script(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    server = start(make_site(tmp_path / "site"), sigint_ignored=True)
+    folder = temp_folder(server)
+    assert stop(server) == 0  # a shell's `serve &` ignores SIGINT; the preview takes it back
+    assert not folder.exists()
 
 
 def test_a_port_in_use_is_a_clear_message(tmp_path: Path) -> None:

@@ -1,0 +1,73 @@
+"""Work on every core: forked workers give the same results, errors and output as one process."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from site_builder.build import build
+from site_builder.errors import Problem, ProblemsError
+from site_builder.parallel import WorkerFailed, run_tasks
+
+from .helpers import copy_of_this_site, files
+
+
+def test_results_come_back_in_task_order_from_every_process():
+    pids = run_tasks(400, lambda i: (i * i, os.getpid()), processes=2, chunk=8)
+    assert [square for square, _ in pids] == [i * i for i in range(400)]
+    assert len({pid for _, pid in pids}) == 2  # the parent and one worker both worked
+
+
+def test_small_work_stays_in_this_process():
+    assert {pid for pid in run_tasks(10, lambda i: os.getpid(), processes=2, chunk=8)} == {os.getpid()}
+
+
+def test_a_located_problem_in_a_worker_reaches_the_parent_intact():
+    parent = os.getpid()
+
+    def task(i: int) -> int:
+        if os.getpid() != parent:  # the worker fails on its first task
+            raise ProblemsError([Problem("content/publications/x.yaml", 3, "bad date")])
+        time.sleep(0.002)  # the parent is slow enough that the worker gets tasks
+        return i
+
+    with pytest.raises(ProblemsError) as exc:
+        run_tasks(400, task, processes=2, chunk=4)
+    assert [str(p) for p in exc.value.problems] == ["content/publications/x.yaml:3: bad date"]
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    parent = os.getpid()
+
+    def task(i: int) -> int:
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed
+        time.sleep(0.002)
+        return i
+
+    with pytest.raises(WorkerFailed, match="died"):
+        run_tasks(400, task, processes=2, chunk=1)
+
+
+def test_one_process_and_two_build_the_same_bytes(tmp_path, monkeypatch):
+    p = copy_of_this_site(tmp_path)
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "1")
+    build(p, tmp_path / "one", use_cache=False)
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
+    build(p, tmp_path / "two", use_cache=False)
+    assert files(tmp_path / "one") == files(tmp_path / "two")
+
+
+def test_a_template_error_in_any_process_is_located(tmp_path, monkeypatch):
+    p = copy_of_this_site(tmp_path)
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
+    author = p / "templates" / "author.html"  # rendered by many jobs, in both processes
+    author.write_text(author.read_text().replace("{{ author.name }}", "{{ author.no_such_thing }}", 1))
+    with pytest.raises(ProblemsError) as exc:
+        build(p, tmp_path / "out")
+    (problem,) = exc.value.problems
+    assert problem.path.endswith("author.html") and problem.line == 2
+    assert "no_such_thing" in problem.message
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.building-*"))
