@@ -15,7 +15,11 @@ from .helpers import copy_of_this_site, files
 
 
 def test_results_come_back_in_task_order_from_every_process():
-    pids = run_tasks(400, lambda i: (i * i, os.getpid()), processes=2, chunk=8)
+    def task(i: int) -> tuple[int, int]:
+        time.sleep(0.001)  # slow enough that both processes get tasks
+        return i * i, os.getpid()
+
+    pids = run_tasks(400, task, processes=2, chunk=8)
     assert [square for square, _ in pids] == [i * i for i in range(400)]
     assert len({pid for _, pid in pids}) == 2  # the parent and one worker both worked
 
