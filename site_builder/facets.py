@@ -48,13 +48,32 @@ class Vocabulary:
         return {v: i for i, v in enumerate(self.values)}
 
 
+# Per paper object, what does not change while the paper and the people do not: a preview
+# keeps the paper objects of unchanged files, so a rebuild looks these up instead.
+_RESOLVED: dict[int, tuple[Publication, Directory, tuple[str, ...]]] = {}
+_ROWS: dict[int, tuple[Publication, int, list[Any]]] = {}  # rows, by vocabulary generation
+_VOCABULARIES: dict[str, Any] = {"last": None, "generation": 0}
+
+
+def _resolved_authors(pub: Publication, directory: Directory) -> tuple[str, ...]:
+    """Return a paper's distinct canonical author names."""
+    hit = _RESOLVED.get(id(pub))
+    if hit is not None and hit[0] is pub and (hit[1] is directory or hit[1] == directory):
+        return hit[2]
+    if len(_RESOLVED) > 1 << 20:  # pruned by publication_index; a bound for other callers
+        _RESOLVED.clear()
+    names = tuple(dict.fromkeys(directory.resolve(n) for n in pub.authors))
+    _RESOLVED[id(pub)] = (pub, directory, names)
+    return names
+
+
 def author_vocabulary(
     papers: Sequence[Publication], members: Sequence[str], directory: Directory
 ) -> Vocabulary:
     """Return every author (canonical names): lab members first, in order, then by paper count and name."""
     counts: dict[str, int] = {}
     for pub in papers:
-        for name in {directory.resolve(n): None for n in pub.authors}:
+        for name in _resolved_authors(pub, directory):
             counts[name] = counts.get(name, 0) + 1
     member_keys: dict[str, int] = {}
     for i, m in enumerate(members):
@@ -87,23 +106,37 @@ def publication_index(
     venues = Vocabulary(tuple(sorted({p.venue for p in papers if p.venue}, key=fold)))
     tags = Vocabulary(tuple(sorted({t for p in papers for t in p.tags}, key=fold)))
     cat_ix, venue_ix, tag_ix = categories.index(), venues.index(), tags.index()
+    vocabularies = (authors, categories, venues, tags, directory)
+    if _VOCABULARIES["last"] != vocabularies:  # rows hold indexes into these: new ones, new rows
+        _VOCABULARIES.update(last=vocabularies, generation=_VOCABULARIES["generation"] + 1)
+    generation = _VOCABULARIES["generation"]
     rows = []
     for pub in papers:
+        hit = _ROWS.get(id(pub))
+        if hit is not None and hit[0] is pub and hit[1] == generation:
+            rows.append(hit[2])
+            continue
         flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
-        rows.append(
-            [
-                pub.slug,
-                pub.title,
-                pub.date.isoformat(),
-                list(dict.fromkeys(author_ix[directory.resolve(a)] for a in pub.authors)),
-                1 if pub.et_al else 0,
-                cat_ix[pub.category] if pub.category else -1,
-                venue_ix[pub.venue] if pub.venue else -1,
-                [tag_ix[t] for t in pub.tags],
-                flags,
-                [[link.kind, link.url] for link in pub.links],
-            ]
-        )
+        row = [
+            pub.slug,
+            pub.title,
+            pub.date.isoformat(),
+            [author_ix[name] for name in _resolved_authors(pub, directory)],
+            1 if pub.et_al else 0,
+            cat_ix[pub.category] if pub.category else -1,
+            venue_ix[pub.venue] if pub.venue else -1,
+            [tag_ix[t] for t in pub.tags],
+            flags,
+            [[link.kind, link.url] for link in pub.links],
+        ]
+        _ROWS[id(pub)] = (pub, generation, row)
+        rows.append(row)
+    if len(_ROWS) > len(papers):  # keep only this site's papers: an old paper is not held on to
+        current = {id(pub) for pub in papers}
+        for stale in [k for k in _ROWS if k not in current]:
+            del _ROWS[stale]
+        for stale in [k for k in _RESOLVED if k not in current]:
+            del _RESOLVED[stale]
     return {
         "version": 1,
         "fields": [

@@ -262,15 +262,15 @@ class Preview:
                 return
             old = self.status
             self.status = Status(files, (), old.generation + 1)
-            # The site stays in memory until the next change: out of the cyclic collector's
-            # way, so it does not walk ten thousand papers while the next rebuild allocates.
-            gc.collect()
-            gc.freeze()
             ms = (time.monotonic() - start) * 1000
             back = " (the site is back)" if old.problems else ""
             _say(f"rebuilt in {ms:.0f} ms: {note}{back}")
             self._notify()
             self._write_mirror(old.files or {}, files)
+            # The site stays in memory until the next change: out of the cyclic collector's
+            # way, so it does not walk ten thousand papers while the next rebuild allocates.
+            gc.collect()
+            gc.freeze()
 
     def _fail(self, problems: tuple[Problem, ...]) -> None:
         self._site = None  # the next change reloads everything
