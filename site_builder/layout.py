@@ -24,8 +24,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def display_path(path: Path) -> str:
     """Return ``path`` relative to the working folder when it is inside it, for messages."""
-    folder = _resolved_dir(str(path.parent), os.getcwd()) if path.name else None
-    return str(folder / path.name) if folder is not None else str(path)
+    return _display(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _display(path: str, cwd: str) -> str:
+    pure = Path(path)
+    folder = _resolved_dir(str(pure.parent), cwd) if pure.name else None
+    return str(folder / pure.name) if folder is not None else path
 
 
 @functools.lru_cache(maxsize=256)

@@ -478,10 +478,15 @@ def _publication_list(
             facets=facet_panel(index),
         ),
     )
-    texts = [
-        pieces.get(("search", sig_of[p.slug]), functools.partial(search_text, p)) for p in site.publications
+    texts = [  # each paper's entry JSON-encoded once: the file is their concatenation
+        pieces.get(("search-json", sig_of[p.slug]), functools.partial(_search_json, p))
+        for p in site.publications
     ]
-    yield "publications/search.json", _json(texts)
+    yield "publications/search.json", "[" + ",".join(texts) + "]"
+
+
+def _search_json(pub: Publication) -> str:
+    return _json(search_text(pub))
 
 
 def _year_page(
@@ -532,6 +537,22 @@ def by_date(views: Sequence[PaperView]) -> list[int]:
     return sorted(range(len(views)), key=lambda i: (-views[i].pub.date.toordinal(), views[i].pub.slug))
 
 
+def _related_facts(v: PaperView) -> tuple[object, ...]:
+    return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
+
+
+def _same_shape(
+    last: object, views: Sequence[PaperView], facts: Callable[[PaperView], tuple[object, ...]]
+) -> bool:
+    """Return whether ``views`` has, place by place, the same facts as the last call's (quick in a preview).
+
+    Unchanged papers are the very same objects; only an edited one needs comparing.
+    """
+    if not isinstance(last, list) or len(last) != len(views):
+        return False
+    return all(a is b or facts(a) == facts(b) for a, b in zip(last, views, strict=True))
+
+
 def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
@@ -540,13 +561,13 @@ def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
     """
     order = by_date(views)
     ordered = [views[i] for i in order]
-    shape = fingerprint(
-        [(v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category) for v in ordered]
-    )
     memo = RELATED_MEMO.get("last")
-    if memo is None or memo[0] != shape:
-        memo = (shape, related_indexes(ordered))
-        RELATED_MEMO["last"] = memo
+    if memo is None or not _same_shape(RELATED_MEMO.get("views"), ordered, _related_facts):
+        shape = fingerprint([_related_facts(v) for v in ordered])
+        if memo is None or memo[0] != shape:
+            memo = (shape, related_indexes(ordered))
+            RELATED_MEMO["last"] = memo
+    RELATED_MEMO["views"] = ordered  # type: ignore[assignment]
     related: list[list[PaperView]] = [[] for _ in views]
     for i, row in zip(order, memo[1], strict=True):
         related[i] = [ordered[j] for j in row]
@@ -727,15 +748,19 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     """
     resolve = helpers.directory.resolve
     order = by_date(views)
-    shape = [
-        [(a.slug, a.member, resolve(n)) for a, n in zip(views[i].authors, views[i].pub.authors, strict=True)]
-        for i in order
-    ]
-    key = fingerprint(shape)
+    ordered = [views[i] for i in order]
+
+    def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
+        return tuple((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
+
     memo = AUTHOR_MEMO.get("last")
-    if memo is None or memo[0] != key:
-        memo = (key, _author_groups(shape))
-        AUTHOR_MEMO["last"] = memo
+    if memo is None or not _same_shape(AUTHOR_MEMO.get("views"), ordered, facts):
+        shape = [list(facts(v)) for v in ordered]
+        key = fingerprint(shape)
+        if memo is None or memo[0] != key:
+            memo = (key, _author_groups(shape))
+            AUTHOR_MEMO["last"] = memo
+    AUTHOR_MEMO["views"] = ordered  # type: ignore[assignment]
     people = {author_slug(p.name): p for p in site.people}
     return [
         AuthorPage(
