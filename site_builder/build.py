@@ -204,6 +204,7 @@ def build(
             authors=AUTHOR_MEMO.get("last"),
             fragments=fragments.used,
             cwd=os.getcwd(),
+            shards_read=cache.shards_read,  # shards of unchanged papers are not written again
         ).save(project)
     return result
 

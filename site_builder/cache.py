@@ -4,7 +4,8 @@
   content/, the templates and static folders in use, and site_builder's own code); when it
   and the output folder are as the last build left them, the build has nothing to do;
 - **parsed papers**, by file, with their rendered abstracts, reused while the file's size
-  and modification time stay the same: an edit parses one file, not ten thousand;
+  and modification time stay the same: an edit parses one file, not ten thousand; they are
+  kept in 32 shard files, and a save rewrites only the shards whose papers changed;
 - **each job's key and outputs** (a paper's page and citation files, an author's page, a
   list page: :class:`~site_builder.render.Job`), so a rebuild renders only the jobs whose
   key changed and leaves every other file as it is (same bytes, same modification time);
@@ -19,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 4
+FORMAT = 5
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 UPDATING = "updating"  # present while a rebuild replaces files in the output
@@ -128,6 +130,9 @@ class BuildCache:
     cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
 
     token: str = ""  # the same in both files of one save
+    shards_read: dict[int, tuple[str, dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )  # as read or written
 
     @classmethod
     def load(cls, project: Path) -> BuildCache:
@@ -145,16 +150,29 @@ class BuildCache:
         return cache
 
     def load_rest(self, project: Path) -> None:
-        """Read the large part of the cache; leave it empty if it is missing or from another save."""
+        """Read the large part of the cache; leave it empty if it is missing or from another save.
+
+        Parsed papers are kept in shards (by file name), each named in the large part with
+        its own token: a save rewrites only the shards whose papers changed.
+        """
         data = _read(project / CACHE_DIR / DATA_FILE)
         if data.get("token") != self.token or not self.token:
             return
         try:
             for name in _DATA:
                 setattr(self, name, data[name])
-        except KeyError:
+            shards = dict(data["shards"])
+        except (KeyError, TypeError, ValueError):
             for name in _DATA:
                 setattr(self, name, getattr(BuildCache(), name))
+            return
+        papers: dict[str, Any] = {}
+        for shard, token in shards.items():
+            part = _read(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
+            if part.get("token") == token and isinstance(part.get("papers"), dict):
+                papers.update(part["papers"])
+                self.shards_read[shard] = (token, part["papers"])
+        self.papers = papers
 
     @staticmethod
     def mark_updating(project: Path) -> None:
@@ -169,7 +187,21 @@ class BuildCache:
         if not ignore.is_file():
             ignore.write_text("*\n")
         self.token = os.urandom(8).hex()
-        _write(folder / DATA_FILE, {"token": self.token, **{name: getattr(self, name) for name in _DATA}})
+        by_shard: dict[int, dict[str, Any]] = {}
+        for name, entry in self.papers.items():
+            by_shard.setdefault(shard_of(name), {})[name] = entry
+        shards = {}
+        for shard, papers in by_shard.items():
+            old = self.shards_read.get(shard)
+            if old is not None and _same_entries(old[1], papers):
+                shards[shard] = old[0]  # unchanged: not written again
+                continue
+            token = os.urandom(8).hex()
+            _write(folder / f"papers-{shard:02d}.pickle", {"token": token, "papers": papers})
+            shards[shard] = token
+            self.shards_read[shard] = (token, papers)
+        data = {name: getattr(self, name) for name in _DATA}
+        _write(folder / DATA_FILE, {"token": self.token, "shards": shards, **data})
         _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
         (folder / UPDATING).unlink(missing_ok=True)
 
@@ -185,6 +217,19 @@ class BuildCache:
             except OSError:
                 return False
         return True
+
+
+SHARDS = 32
+
+
+def shard_of(name: str) -> int:
+    """Return the shard of the paper cache that holds a paper file's entry."""
+    return zlib.crc32(name.encode("utf-8")) % SHARDS
+
+
+def _same_entries(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Return whether a shard's entries are the ones read (unchanged papers keep their objects)."""
+    return old.keys() == new.keys() and all(new[k] is v for k, v in old.items())
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -206,4 +251,8 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 
 _STATE = ("inputs", "code", "out", "base", "folders", "summary", "token")
-_DATA = tuple(f.name for f in fields(BuildCache) if f.name not in _STATE and f.name != "complete")
+_DATA = tuple(
+    f.name
+    for f in fields(BuildCache)
+    if f.name not in _STATE and f.name not in ("complete", "papers", "shards_read")
+)

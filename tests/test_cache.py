@@ -88,3 +88,29 @@ def test_a_rebuild_stopped_while_replacing_files_is_followed_by_a_full_build(tmp
     assert not result.up_to_date
     assert files(out) == before
     assert not (p / ".site-builder-cache" / "updating").exists()
+
+
+def test_an_edit_rewrites_only_its_shard_of_parsed_papers_and_a_broken_shard_is_read_again(
+    tmp_path: Path,
+) -> None:
+    from site_builder.cache import shard_of
+
+    p = copy_of_this_site(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    cache = p / ".site-builder-cache"
+    shards = {f.name: f.stat().st_mtime_ns for f in cache.glob("papers-*.pickle")}
+    assert len(shards) > 1
+    paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
+    paper.write_text(
+        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Sharded On Feature")
+    )
+    build(p, out)
+    changed = {name for name, mtime in shards.items() if (cache / name).stat().st_mtime_ns != mtime}
+    assert changed == {f"papers-{shard_of(paper.name):02d}.pickle"}
+
+    (cache / sorted(shards)[0]).write_bytes(b"broken")  # its papers are parsed again
+    paper.write_text(paper.read_text(encoding="utf-8").replace("Sharded On", "Sharded Again On"))
+    build(p, out)
+    build(p, tmp_path / "cold", use_cache=False)
+    assert files(out) == files(tmp_path / "cold")
