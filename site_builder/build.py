@@ -26,7 +26,7 @@ from .layout import (
     display_path,
     theme_dirs,
 )
-from .output import Writer, check_output_dir, safe_join, swap_in
+from .output import Writer, check_output_dir, remove_leftovers, safe_join, swap_in
 from .parallel import run_tasks
 
 # Loading, Markdown and rendering (jinja2, markdown, yaml) are imported where they are
@@ -178,8 +178,7 @@ def build(
     static = _static_files(project)
     base_key = digest(f"{base}|{sorted(static)}".encode())
     dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
-    for stale in out.absolute().parent.glob(f".{out.name}.building-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+    remove_leftovers(out)  # left by a build that was killed
     if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
         outputs, job_outputs = _update(out, cache, jobs, dirty, fragments, project, report)
     else:

@@ -102,7 +102,35 @@ def swap_in(staging: Path, out: Path) -> None:
     os.rmdir(old)
     os.replace(out, old)
     os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_later(old)
+
+
+def remove_later(folder: Path) -> None:
+    """Remove a folder nothing uses any more, in a detached process where there is ``fork``.
+
+    Removing ten thousand pages takes seconds on some file systems; the new site is in
+    place already, so the build need not wait. A removal cut short leaves the folder
+    behind, and the next build removes it (:func:`remove_leftovers`).
+    """
+    if not hasattr(os, "fork"):
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the detached remover
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)  # the intermediate process exits at once; the remover is init's child
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove what killed builds and cut-short removals left beside ``out``."""
+    for pattern in (f".{out.name}.building-*", f".{out.name}.old-*"):
+        for stale in out.absolute().parent.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def write_new_file(path: Path, text: str) -> None:

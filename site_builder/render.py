@@ -380,7 +380,18 @@ def site_jobs(
             Job(
                 f"paper:{view.pub.slug}",
                 key,
-                functools.partial(_paper_page, site, env, view, newer, older, related[i], helpers),
+                functools.partial(
+                    _paper_page,
+                    site,
+                    env,
+                    view,
+                    newer,
+                    older,
+                    related[i],
+                    helpers,
+                    pieces,
+                    sig_of[view.pub.slug],
+                ),
             )
         )
     for author in authors:
@@ -669,14 +680,16 @@ def _paper_page(
     older: PaperView | None,
     related: Sequence[PaperView],
     helpers: Helpers,
+    pieces: Fragments,
+    sig: bytes,
 ) -> list[tuple[str, str]]:
-    """Render one paper's page and its BibTeX, RIS and CSL-JSON files."""
+    """Render one paper's page and its BibTeX (shared with publications.bib), RIS and CSL-JSON files."""
     config = site.config
     pub = view.pub
     path = f"{view.path}index.html"
     key = helpers.keys[pub.slug]
     url = helpers.absolute(view.path)
-    bib = bibtex(pub, key, url)
+    bib = pieces.get(("bib", sig, pub.slug, key, helpers.base_url), functools.partial(bibtex, pub, key, url))
     pdf = pub.link("pdf")
     page = _page(
         env,

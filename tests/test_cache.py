@@ -114,3 +114,22 @@ def test_an_edit_rewrites_only_its_shard_of_parsed_papers_and_a_broken_shard_is_
     build(p, out)
     build(p, tmp_path / "cold", use_cache=False)
     assert files(out) == files(tmp_path / "cold")
+
+
+def test_a_full_rebuild_swaps_in_the_new_site_and_removes_the_old_one_in_the_background(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    p = copy_of_this_site(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    base = p / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</footer>", "<!-- new --></footer>", 1))
+    build(p, out)  # a template changed: every page, a new folder swapped in
+    assert "<!-- new -->" in (out / "index.html").read_text(encoding="utf-8")
+    deadline = time.monotonic() + 30
+    while list(tmp_path.glob(".out.old-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not list(tmp_path.glob(".out.old-*"))  # the old site is gone, removed by a detached process
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["out", "project"]
