@@ -180,8 +180,9 @@ def build(
     dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
     remove_leftovers(out)  # left by a build that was killed
     if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
-        outputs, job_outputs = _update(out, cache, jobs, dirty, fragments, project, report)
+        outputs, job_outputs, touched = _update(out, cache, jobs, dirty, fragments, project, report)
     else:
+        touched = None  # a new folder: every folder's time is new
         # files are linked from the old output only when it is as the cache describes it
         previous = cache.outputs if cache.out == target and cache.complete and out.is_dir() else {}
         outputs, job_outputs = _write_all(out, jobs, static, previous, fragments, report)
@@ -195,7 +196,12 @@ def build(
             out=target,
             base=base_key,
             outputs=outputs,
-            folders=folder_times(out, outputs) or {},
+            folders=(
+                folder_times(out, outputs, cache.folders, touched)
+                if touched is not None
+                else folder_times(out, outputs)
+            )
+            or {},
             summary=summary,
             papers=parsed,
             jobs=job_outputs,
@@ -342,8 +348,10 @@ def _update(
     fragments: Fragments,
     project: Path,
     report: Progress,
-) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]]]:
+) -> tuple[dict[str, bytes], dict[str, tuple[bytes, tuple[str, ...]]], list[str]]:
     """Render the dirty jobs, then replace just their changed files in ``out`` and remove stale ones.
+
+    Also return the paths written or removed, whose folders' times changed.
 
     Every page renders before anything is written; while the files are replaced (each one
     atomically), the cache says the output is incomplete, so a build killed then is
@@ -377,7 +385,7 @@ def _update(
             del outputs[rel]
             _remove(out, rel)
     report("rendering", len(dirty), len(dirty))
-    return outputs, job_outputs
+    return outputs, job_outputs, [rel for rel, _ in changed] + stale
 
 
 def _remove(out: Path, rel: str) -> None:

@@ -88,12 +88,29 @@ def stat_digest(stats: Iterable[FileStat], extra: str = "") -> str:
     return hashlib.blake2b(pickle.dumps((extra, list(stats))), digest_size=16).hexdigest()
 
 
-def folder_times(out: Path, outputs: Iterable[str]) -> dict[str, int] | None:
+def folder_times(
+    out: Path, outputs: Iterable[str], known: dict[str, int] | None = None, touched: Iterable[str] = ()
+) -> dict[str, int] | None:
     """Return the modification time of ``out`` and of every folder holding an output file.
 
     A file added, removed or renamed in a folder changes the folder's time, so equal times
-    mean the same files are there; None when a folder is missing.
+    mean the same files are there; None when a folder is missing. With ``known`` times,
+    only the folders of the ``touched`` files (and their parents) are looked at again.
     """
+    root = str(out)
+    if known is not None:
+        times = dict(known)
+        again = {""}
+        for rel in touched:
+            while "/" in rel:
+                rel = rel.rpartition("/")[0]
+                again.add(rel)
+        for rel in again:
+            try:
+                times[rel] = os.stat(f"{root}/{rel}" if rel else root).st_mtime_ns
+            except OSError:
+                times.pop(rel, None)  # a folder left empty, and removed
+        return times
     folders = {""}
     for rel in outputs:
         while "/" in rel:
@@ -104,7 +121,7 @@ def folder_times(out: Path, outputs: Iterable[str]) -> dict[str, int] | None:
     times = {}
     for rel in folders:
         try:
-            times[rel] = os.stat(out / rel if rel else out).st_mtime_ns
+            times[rel] = os.stat(f"{root}/{rel}" if rel else root).st_mtime_ns
         except OSError:
             return None
     return times

@@ -29,9 +29,13 @@ def display_path(path: Path) -> str:
 
 @functools.lru_cache(maxsize=1 << 17)
 def _display(path: str, cwd: str) -> str:
-    pure = Path(path)
-    folder = _resolved_dir(str(pure.parent), cwd) if pure.name else None
-    return str(folder / pure.name) if folder is not None else path
+    parent, name = os.path.split(path)
+    if not name or name in (".", ".."):
+        return path
+    folder = _resolved_dir(parent or ".", cwd)
+    if folder is None:
+        return path  # outside the working folder: as given
+    return name if str(folder) == "." else os.path.join(str(folder), name)
 
 
 @functools.lru_cache(maxsize=256)
