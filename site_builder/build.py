@@ -214,11 +214,6 @@ def build(
     return result
 
 
-def _signature(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return st.st_mtime_ns, st.st_size
-
-
 # mtime, size, the file as read, its abstract's HTML, a digest of its bytes
 ParsedPaper = tuple[int, int, "PaperFile", "str | None", bytes]
 

@@ -311,16 +311,21 @@ def site_jobs(
     helpers = make_helpers(site)
     views = paper_views(site, markdown, helpers)
     years = by_year(views)
-    sigs = {  # a paper's name and content: what a page showing it depends on
-        id(v): (v.pub.slug, signatures[v.pub.slug])
-        if signatures is not None and v.pub.slug in signatures
-        else (v.pub.slug, fingerprint(v.pub, v.authors, v.category_name))
+    # A paper's name and content, what a page showing it depends on: its slug, a NUL and a
+    # fixed-size digest, so keys can be made by joining bytes (ten thousand on every rebuild).
+    ident = {
+        id(v): f"{v.pub.slug}\x00".encode()
+        + (
+            signatures[v.pub.slug]
+            if signatures is not None and v.pub.slug in signatures
+            else fingerprint(v.pub, v.authors, v.category_name)
+        )
         for v in views
     }
     keys = helpers.keys
     pieces = fragments if fragments is not None else Fragments()
-    sig_of = {v.pub.slug: sigs[id(v)][1] for v in views}
-    everything = fingerprint([(sigs[id(v)], keys[v.pub.slug]) for v in views])
+    ident_of = {v.pub.slug: ident[id(v)] for v in views}
+    everything = fingerprint([(ident[id(v)], keys[v.pub.slug]) for v in views])
     authors = author_pages(site, views, helpers)
     counts = [(g.year, len(g.papers)) for g in years]
     jobs = [
@@ -328,7 +333,7 @@ def site_jobs(
         Job(
             "publications",
             everything,
-            lambda: list(_publication_list(site, env, views, years, helpers, pieces, sig_of)),
+            lambda: list(_publication_list(site, env, views, years, helpers, pieces, ident_of)),
         ),
     ]
     if len(views) > LIST_HTML_LIMIT:
@@ -336,7 +341,7 @@ def site_jobs(
             jobs.append(
                 Job(
                     f"year:{group.year}",
-                    fingerprint(counts, [sigs[id(v)] for v in group.papers]),
+                    fingerprint(counts, [ident[id(v)] for v in group.papers]),
                     functools.partial(_year_page, site, env, group, years, len(views)),
                 )
             )
@@ -354,17 +359,15 @@ def site_jobs(
     if site.people:
         lab_paths.append("people/")
     extra = lab_paths + [f"authors/{a.slug}/" for a in authors]
-    jobs.append(Job("bib", everything, lambda: _bib_file(site, helpers, pieces, sig_of)))
+    jobs.append(Job("bib", everything, lambda: _bib_file(site, helpers, pieces, ident_of)))
     if helpers.base_url:
         newest = views[:FEED_SIZE]
-        feed_key = fingerprint([sigs[id(v)] for v in newest])
+        feed_key = fingerprint([ident[id(v)] for v in newest])
         jobs.append(Job("feed", feed_key, lambda: _feed(site, env, newest, helpers)))
     sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
     related = related_papers(views)
-    # Per-page keys from bytes, not pickles: ten thousand of them on every rebuild.
-    ident = {id(v): f"{slug}\x00".encode() + sig for v, (slug, sig) in ((v, sigs[id(v)]) for v in views)}
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
@@ -390,7 +393,7 @@ def site_jobs(
                     related[i],
                     helpers,
                     pieces,
-                    sig_of[view.pub.slug],
+                    ident[id(view)],
                 ),
             )
         )
@@ -466,7 +469,7 @@ def _publication_list(
     years: tuple[YearGroup, ...],
     helpers: Helpers,
     pieces: Fragments,
-    sig_of: Mapping[str, bytes],
+    ident_of: Mapping[str, bytes],
 ) -> Iterator[tuple[str, str]]:
     config = site.config
     shown = views[:LIST_HTML_LIMIT]
@@ -490,7 +493,7 @@ def _publication_list(
         ),
     )
     texts = [  # each paper's entry JSON-encoded once: the file is their concatenation
-        pieces.get(("search-json", sig_of[p.slug]), functools.partial(_search_json, p))
+        pieces.get(("search-json", ident_of[p.slug]), functools.partial(_search_json, p))
         for p in site.publications
     ]
     yield "publications/search.json", "[" + ",".join(texts) + "]"
@@ -681,7 +684,7 @@ def _paper_page(
     related: Sequence[PaperView],
     helpers: Helpers,
     pieces: Fragments,
-    sig: bytes,
+    ident: bytes,
 ) -> list[tuple[str, str]]:
     """Render one paper's page and its BibTeX (shared with publications.bib), RIS and CSL-JSON files."""
     config = site.config
@@ -689,7 +692,7 @@ def _paper_page(
     path = f"{view.path}index.html"
     key = helpers.keys[pub.slug]
     url = helpers.absolute(view.path)
-    bib = pieces.get(("bib", sig, pub.slug, key, helpers.base_url), functools.partial(bibtex, pub, key, url))
+    bib = _bib_entry(pub, helpers, pieces, ident)
     pdf = pub.link("pdf")
     page = _page(
         env,
@@ -862,17 +865,20 @@ FEED_SIZE = 20
 
 
 def _bib_file(
-    site: Site, helpers: Helpers, pieces: Fragments, sig_of: Mapping[str, bytes]
+    site: Site, helpers: Helpers, pieces: Fragments, ident_of: Mapping[str, bytes]
 ) -> list[tuple[str, str]]:
     """Return publications.bib: every paper's entry, each kept from the last build when unchanged."""
-    entries = (
-        pieces.get(
-            ("bib", sig_of[p.slug], p.slug, helpers.keys[p.slug], helpers.base_url),
-            functools.partial(bibtex, p, helpers.keys[p.slug], helpers.absolute(f"publications/{p.slug}/")),
-        )
-        for p in site.publications
-    )
+    entries = (_bib_entry(p, helpers, pieces, ident_of[p.slug]) for p in site.publications)
     return [("publications.bib", bibtex_file(entries))]
+
+
+def _bib_entry(pub: Publication, helpers: Helpers, pieces: Fragments, ident: bytes) -> str:
+    """Return a paper's BibTeX entry: the one its page shows and publications.bib holds."""
+    key = helpers.keys[pub.slug]
+    return pieces.get(
+        ("bib", ident, key, helpers.base_url),
+        functools.partial(bibtex, pub, key, helpers.absolute(f"publications/{pub.slug}/")),
+    )
 
 
 def _feed(
