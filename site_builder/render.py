@@ -9,6 +9,7 @@ import heapq
 import itertools
 import json
 import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,34 +202,33 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
-_ENTRIES: dict[tuple[int, PaperView, str, bool, SiteConfig], Markup] = {}
+# Rendered list entries, most recently used last, by the identity of what they were made
+# from (template, paper view, page depth, brevity, site.yaml): a preview keeps the view
+# objects of unchanged papers, so their entries are reused across rebuilds too.
+_ENTRIES: OrderedDict[tuple[int, int, str, bool, int], tuple[object, object, object, Markup]] = OrderedDict()
 _ENTRIES_MAX = 1 << 12  # entries kept (a few KB each): memory stays bounded at any size
 
 
 def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str, bool], Markup]:
     """Return ``paper_entry(p, root, brief=False)``: one paper's list entry (``_paper.html``), rendered once.
 
-    A brief entry (related papers, author pages) leaves the abstract out. The cache is keyed
-    by the template, the paper's view and the page depth, so a long-lived preview renders an
-    unchanged paper's entry only once across rebuilds; within one build, a lookup by the
-    view's identity avoids hashing the whole paper again.
+    A brief entry (related papers, author pages) leaves the abstract out. Entries are kept
+    in a bounded cache, the least recently used dropped first; a hit is checked by identity,
+    so no paper is hashed whole.
     """
     template = env.get_template("_paper.html")
-    if len(_ENTRIES) > _ENTRIES_MAX:
-        _ENTRIES.clear()
     cache = _ENTRIES
-    seen: dict[tuple[int, str, bool], tuple[PaperView, Markup]] = {}
 
     def paper_entry(p: PaperView, root: str, brief: bool = False) -> Markup:
-        fast = (id(p), root, brief)
-        hit = seen.get(fast)
-        if hit is not None and hit[0] is p:
-            return hit[1]
-        key = (id(template), p, root, brief, config)
-        html = cache.get(key)
-        if html is None:
-            html = cache[key] = Markup(template.render(p=p, root=root, site=config, brief=brief))
-        seen[fast] = (p, html)
+        key = (id(template), id(p), root, brief, id(config))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is template and hit[1] is p and hit[2] is config:
+            cache.move_to_end(key)
+            return hit[3]
+        html = Markup(template.render(p=p, root=root, site=config, brief=brief))
+        cache[key] = (template, p, config, html)  # holds them: their ids are not reused meanwhile
+        if len(cache) > _ENTRIES_MAX:
+            cache.popitem(last=False)
         return html
 
     return paper_entry
