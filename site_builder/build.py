@@ -165,7 +165,7 @@ def build(
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
     gc.freeze()  # the loaded site lives to the end: keep the cyclic collector from walking it again
     env = make_environment(theme_dirs(project, "templates"))
-    signatures = {path.stem: parsed[path.name][4] for path in paper_paths}
+    signatures = {path.stem: parsed[path.name][2].digest for path in paper_paths}
     if cache.related:
         RELATED_MEMO["last"] = cache.related
     if cache.authors:
@@ -214,8 +214,8 @@ def build(
     return result
 
 
-# mtime, size, the file as read, its abstract's HTML, a digest of its bytes
-ParsedPaper = tuple[int, int, "PaperFile", "str | None", bytes]
+# mtime, size, the file as read (with a digest of its bytes), its abstract's HTML
+ParsedPaper = tuple[int, int, "PaperFile", "str | None"]
 
 
 def _read_papers(
@@ -240,18 +240,17 @@ def _read_papers(
         else:
             todo.append(path)
 
-    def read(i: int) -> tuple[PaperFile, str | None, bytes]:
+    def read(i: int) -> tuple[PaperFile, str | None]:
         paper = load_publication_file(todo[i])
         pub = paper.publication
-        html = markdown.render(pub.abstract) if pub is not None and pub.abstract else None
-        return paper, html, digest(todo[i].read_bytes())
+        return paper, markdown.render(pub.abstract) if pub is not None and pub.abstract else None
 
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
     report("reading", len(todo), len(todo))
-    for path, (paper, html, key) in zip(todo, done, strict=True):
-        parsed[path.name] = (*stats[path], paper, html, key)
+    for path, (paper, html) in zip(todo, done, strict=True):
+        parsed[path.name] = (*stats[path], paper, html)
     rendered = {}
-    for _, _, paper, html, _ in parsed.values():
+    for _, _, paper, html in parsed.values():
         if html is not None and paper.publication is not None:
             rendered[(paper.publication.abstract, True)] = html
     return MarkdownRenderer(rendered), parsed

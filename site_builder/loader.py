@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import digest
 from .config import SiteConfig, check_base_url, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
 from .importer import Existing, record_key
@@ -31,23 +32,37 @@ from .yamlio import load_yaml
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
     """Read a UTF-8 file; return its text or a located problem."""
+    _, text, problem = _read_file(path)
+    return text, problem
+
+
+def _read_file(path: Path) -> tuple[bytes, str | None, Problem | None]:
+    """Read a file once: its bytes, and its UTF-8 text (newlines as ``\\n``) or a located problem."""
     try:
-        return path.read_text(encoding="utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        return None, Problem(display_path(path), line, f"not valid UTF-8 text ({exc.reason})")
+        data = path.read_bytes()
     except OSError as exc:
-        return None, Problem(display_path(path), None, f"cannot read: {exc.strerror}")
+        return b"", None, Problem(display_path(path), None, f"cannot read: {exc.strerror}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return data, None, Problem(display_path(path), line, f"not valid UTF-8 text ({exc.reason})")
+    return data, text.replace("\r\n", "\n").replace("\r", "\n"), None  # as text mode reads it
 
 
 def _load_yaml_file(path: Path) -> tuple[object, list[Problem]]:
-    text, problem = read_text(path)
+    _, data, problems = _load_yaml_bytes(path)
+    return data, problems
+
+
+def _load_yaml_bytes(path: Path) -> tuple[bytes, object, list[Problem]]:
+    raw, text, problem = _read_file(path)
     if problem is not None:
-        return None, [problem]
+        return raw, None, [problem]
     try:
-        return load_yaml(text or "", display_path(path)), []
+        return raw, load_yaml(text or "", display_path(path)), []
     except ProblemsError as exc:
-        return None, exc.problems
+        return raw, None, exc.problems
 
 
 def publication_files(content: Path) -> list[Path]:
@@ -86,19 +101,20 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class PaperFile:
-    """One paper file as read: its paper (None when unusable) and its problems."""
+    """One paper file as read: its paper (None when unusable), its problems, a digest of its bytes."""
 
     publication: Publication | None
     problems: tuple[Problem, ...]
+    digest: bytes = b""  # what the pages showing it depend on (rebuilds compare it)
 
 
 def load_publication_file(path: Path) -> PaperFile:
     """Read and validate one paper file."""
-    data, found = _load_yaml_file(path)
+    raw, data, found = _load_yaml_bytes(path)
     if found:
-        return PaperFile(None, tuple(found))
+        return PaperFile(None, tuple(found), digest(raw))
     publication, found = publication_from_mapping(data, path.stem, display_path(path))
-    return PaperFile(publication, tuple(found))
+    return PaperFile(publication, tuple(found), digest(raw))
 
 
 def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Publication], list[Problem]]:

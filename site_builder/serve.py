@@ -58,12 +58,11 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .build import load_checked, template_problem, theme_dirs
-from .cache import digest
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
-from .model import Publication, Site
+from .model import Site
 from .render import Fragments, make_environment, site_jobs
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
@@ -302,13 +301,14 @@ class Preview:
         else:
             self._site = None
             self._renderer.forget()
-            site, warnings = load_checked(self.project)
+            papers = {
+                path: load_publication_file(path) for path in publication_files(self.project / CONTENT_DIR)
+            }
+            site, warnings = load_checked(self.project, papers=papers)
             for warning in warnings:
                 _say(str(warning))
-            self._papers = {
-                path: PaperFile(pub, ()) for path, pub in zip(*_match_files(self.project, site), strict=True)
-            }
-            self._digests = {path.stem: _file_digest(path) for path in self._papers}
+            self._papers = papers
+            self._digests = {path.stem: paper.digest for path, paper in papers.items()}
             pages = self._renderer.render(site, self._digests)
             self._site, self._pages = site, pages
             note = f"{len(site.publications)} papers, {self._renderer.rendered} pages rendered"
@@ -326,8 +326,8 @@ class Preview:
         for rel in changed:
             path = self.project / rel
             if path.is_file():
-                self._papers[path] = load_publication_file(path)
-                self._digests[path.stem] = _file_digest(path)
+                self._papers[path] = paper = load_publication_file(path)
+                self._digests[path.stem] = paper.digest
             else:
                 self._papers.pop(path, None)
                 self._digests.pop(path.stem, None)
@@ -356,20 +356,6 @@ class Preview:
             tmp = dest.with_name(f".{dest.name}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, dest)
-
-
-def _file_digest(path: Path) -> bytes:
-    try:
-        return digest(path.read_bytes())
-    except OSError:
-        return b""  # gone since it was read: the next scan sees it
-
-
-def _match_files(project: Path, site: Site) -> tuple[list[Path], list[Publication | None]]:
-    """Pair each paper file with its paper in a freshly loaded site."""
-    by_slug = {p.slug: p for p in site.publications}
-    paths = publication_files(project / CONTENT_DIR)
-    return paths, [by_slug.get(path.stem) for path in paths]
 
 
 def _say(message: str) -> None:
