@@ -39,7 +39,15 @@ if TYPE_CHECKING:
     from .model import Site
     from .render import Fragments, Job
 
-__all__ = ["SOURCE_DIRS", "BuildResult", "build", "load_checked", "template_problem", "theme_dirs"]
+__all__ = [
+    "SOURCE_DIRS",
+    "BuildResult",
+    "build",
+    "load_checked",
+    "static_files",
+    "template_problem",
+    "theme_dirs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,7 @@ class BuildResult:
 
 def local_link_problems(site: Site, project: Path) -> list[Problem]:
     """Report links to files of the site (relative URLs) that nothing in the site provides."""
-    known = set(_static_files(project))
+    known = set(static_files(project))
     pages = {f"publications/{p.slug}/" for p in site.publications} | {"", "publications/", "authors/"}
     problems = []
     for pub in site.publications:
@@ -175,7 +183,7 @@ def build(
         jobs = site_jobs(site, env, markdown, signatures, fragments)
     except jinja2.TemplateError as exc:
         raise ProblemsError([template_problem(exc)]) from None
-    static = _static_files(project)
+    static = static_files(project)
     base_key = digest(f"{base}|{sorted(static)}".encode())
     dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
     remove_leftovers(out)  # left by a build that was killed
@@ -256,7 +264,7 @@ def _read_papers(
     return MarkdownRenderer(rendered), parsed
 
 
-def _static_files(project: Path) -> dict[str, Path]:
+def static_files(project: Path) -> dict[str, Path]:
     """Return ``{site path: source}`` of the static files; the project's own override the theme's."""
     static: dict[str, Path] = {}
     for folder in reversed(theme_dirs(project, "static")):

@@ -57,7 +57,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .build import load_checked, template_problem, theme_dirs
+from .build import load_checked, static_files, template_problem, theme_dirs
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
@@ -180,14 +180,9 @@ def _add(pages: dict[str, bytes], path: str, data: bytes) -> None:
     pages[path] = data
 
 
-def static_files(project: Path) -> dict[str, bytes]:
-    """Read the static files as a build copies them: built-in theme first, the project's own last."""
-    files: dict[str, bytes] = {}
-    for root in reversed(theme_dirs(project, "static")):
-        for src in sorted(root.rglob("*")):
-            if src.is_file() and not src.name.startswith("."):
-                files[f"static/{src.relative_to(root).as_posix()}"] = src.read_bytes()
-    return files
+def read_static(project: Path) -> dict[str, bytes]:
+    """Read the static files the build would copy (:func:`~site_builder.build.static_files`)."""
+    return {rel: src.read_bytes() for rel, src in static_files(project).items()}
 
 
 # ---------------------------------------------------------------- the preview's state
@@ -291,7 +286,7 @@ class Preview:
         if changed is None or any(p.startswith("templates/") for p in changed) or self._renderer is None:
             self._renderer = Renderer(self.project, self._renderer.markdown if self._renderer else None)
         if changed is None or any(p.startswith("static/") for p in changed):
-            self._static = static_files(self.project)
+            self._static = read_static(self.project)
         if static_only and self._site is not None:
             note = "static files"
         elif papers_only and self._site is not None and changed is not None:
