@@ -167,17 +167,15 @@ def build(
 
     import jinja2
 
-    from .render import AUTHOR_MEMO, RELATED_MEMO, Fragments, make_environment, site_jobs
+    from .render import AUTHOR_GROUPS, RELATED_PAPERS, Fragments, make_environment, site_jobs
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
     gc.freeze()  # the loaded site lives to the end: keep the cyclic collector from walking it again
     env = make_environment(theme_dirs(project, "templates"))
     signatures = {path.stem: parsed[path.name][2].digest for path in paper_paths}
-    if cache.related:
-        RELATED_MEMO["last"] = cache.related
-    if cache.authors:
-        AUTHOR_MEMO["last"] = cache.authors
+    RELATED_PAPERS.seed(cache.related)
+    AUTHOR_GROUPS.seed(cache.authors)
     fragments = Fragments(cache.fragments)
     try:
         jobs = site_jobs(site, env, markdown, signatures, fragments)
@@ -213,8 +211,8 @@ def build(
             summary=summary,
             papers=parsed,
             jobs=job_outputs,
-            related=RELATED_MEMO.get("last"),
-            authors=AUTHOR_MEMO.get("last"),
+            related=RELATED_PAPERS.state(),
+            authors=AUTHOR_GROUPS.state(),
             fragments=fragments.used,
             cwd=os.getcwd(),
             shards_read=cache.shards_read,  # shards of unchanged papers are not written again

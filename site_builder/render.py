@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -326,7 +327,8 @@ def site_jobs(
     pieces = fragments if fragments is not None else Fragments()
     ident_of = {v.pub.slug: ident[id(v)] for v in views}
     everything = fingerprint([(ident[id(v)], keys[v.pub.slug]) for v in views])
-    authors = author_pages(site, views, helpers)
+    order = by_date(views)  # related papers and author groups are computed in it
+    authors = author_pages(site, views, helpers, order)
     counts = [(g.year, len(g.papers)) for g in years]
     jobs = [
         Job("home", everything, lambda: [_home(site, env, markdown, views, years)]),
@@ -367,7 +369,7 @@ def site_jobs(
     sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
-    related = related_papers(views)
+    related = related_papers(views, order)
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
@@ -536,9 +538,54 @@ def _near(indexes: list[int], i: int) -> list[int]:
     return indexes[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
 
 
-# The last answer of related_papers, by a digest of what it depends on; a build keeps it in
-# its cache across runs, a preview in memory.
-RELATED_MEMO: dict[str, tuple[bytes, list[list[int]]]] = {}
+class ShapeMemo:
+    """The last answer of a computation that depends only on some facts of each paper, in date order.
+
+    Related papers and author groups depend on who wrote what and when, not on titles or
+    abstracts: a rebuild after such an edit reuses the last answer. The answer is found
+    again by the papers' views (a preview keeps those of unchanged papers, so only edited
+    ones are compared), else by a digest of the facts; a build keeps :meth:`state` in its
+    cache and :meth:`seed` s the next build with it.
+    """
+
+    def __init__(self) -> None:
+        self._key: bytes | None = None
+        self._value: Any = None
+        self._views: list[PaperView] | None = None  # the views the answer was last given for
+
+    def get(
+        self,
+        ordered: list[PaperView],
+        facts: Callable[[PaperView], Any],
+        compute: Callable[[list[Any]], Any],
+    ) -> Any:
+        """Return the answer for ``ordered`` (views in date order), computed when the facts changed."""
+        last = self._views
+        same = (
+            last is not None
+            and len(last) == len(ordered)
+            and all(a is b or facts(a) == facts(b) for a, b in zip(last, ordered, strict=True))
+        )
+        if not same:
+            shape = [facts(v) for v in ordered]
+            key = fingerprint(shape)
+            if self._key != key:
+                self._key, self._value = key, compute(shape)
+        self._views = ordered
+        return self._value
+
+    def state(self) -> tuple[bytes, Any] | None:
+        """Return what a build keeps: the digest of the facts and the answer."""
+        return (self._key, self._value) if self._key is not None else None
+
+    def seed(self, state: tuple[bytes, Any] | None) -> None:
+        """Start from a kept state (found again by the digest of the facts only)."""
+        self._key, self._value = state if state is not None else (None, None)
+        self._views = None
+
+
+RELATED_PAPERS = ShapeMemo()
+AUTHOR_GROUPS = ShapeMemo()
 
 
 def by_date(views: Sequence[PaperView]) -> list[int]:
@@ -555,35 +602,18 @@ def _related_facts(v: PaperView) -> tuple[object, ...]:
     return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
 
 
-def _same_shape(
-    last: object, views: Sequence[PaperView], facts: Callable[[PaperView], tuple[object, ...]]
-) -> bool:
-    """Return whether ``views`` has, place by place, the same facts as the last call's (quick in a preview).
-
-    Unchanged papers are the very same objects; only an edited one needs comparing.
-    """
-    if not isinstance(last, list) or len(last) != len(views):
-        return False
-    return all(a is b or facts(a) == facts(b) for a, b in zip(last, views, strict=True))
-
-
-def related_papers(views: Sequence[PaperView]) -> list[list[PaperView]]:
+def related_papers(views: Sequence[PaperView], order: list[int] | None = None) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
     The answer depends only on each paper's authors, tags, category and date, so a rebuild
-    after a title or an abstract was edited reuses the last answer.
+    after a title or an abstract was edited reuses the last answer. ``order`` is
+    :func:`by_date` of the views, when the caller has it.
     """
-    order = by_date(views)
+    order = by_date(views) if order is None else order
     ordered = [views[i] for i in order]
-    memo = RELATED_MEMO.get("last")
-    if memo is None or not _same_shape(RELATED_MEMO.get("views"), ordered, _related_facts):
-        shape = fingerprint([_related_facts(v) for v in ordered])
-        if memo is None or memo[0] != shape:
-            memo = (shape, related_indexes(ordered))
-            RELATED_MEMO["last"] = memo
-    RELATED_MEMO["views"] = ordered  # type: ignore[assignment]
+    rows = RELATED_PAPERS.get(ordered, _related_facts, lambda _: related_indexes(ordered))
     related: list[list[PaperView]] = [[] for _ in views]
-    for i, row in zip(order, memo[1], strict=True):
+    for i, row in zip(order, rows, strict=True):
         related[i] = [ordered[j] for j in row]
     return related
 
@@ -753,30 +783,25 @@ class AuthorPage:
 
 
 AuthorGroup = tuple[str, str, bool, list[int], tuple[tuple[str, str, int, bool], ...]]
-AUTHOR_MEMO: dict[str, tuple[bytes, list[AuthorGroup]]] = {}  # like RELATED_MEMO
 
 
-def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> list[AuthorPage]:
+def author_pages(
+    site: Site, views: Sequence[PaperView], helpers: Helpers, order: list[int] | None = None
+) -> list[AuthorPage]:
     """Group papers by canonical author; return one page per author, in slug order.
 
     The grouping depends only on who wrote what, in which order; a rebuild after a title or
-    an abstract was edited reuses the last one.
+    an abstract was edited reuses the last one. ``order`` is :func:`by_date` of the views,
+    when the caller has it.
     """
     resolve = helpers.directory.resolve
-    order = by_date(views)
+    order = by_date(views) if order is None else order
     ordered = [views[i] for i in order]
 
     def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
         return tuple((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
 
-    memo = AUTHOR_MEMO.get("last")
-    if memo is None or not _same_shape(AUTHOR_MEMO.get("views"), ordered, facts):
-        shape = [list(facts(v)) for v in ordered]
-        key = fingerprint(shape)
-        if memo is None or memo[0] != key:
-            memo = (key, _author_groups(shape))
-            AUTHOR_MEMO["last"] = memo
-    AUTHOR_MEMO["views"] = ordered  # type: ignore[assignment]
+    groups: list[AuthorGroup] = AUTHOR_GROUPS.get(ordered, facts, _author_groups)
     people = {author_slug(p.name): p for p in site.people}
     return [
         AuthorPage(
@@ -787,11 +812,11 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
             coauthors,
             people.get(slug),
         )
-        for name, slug, member, papers, coauthors in memo[1]
+        for name, slug, member, papers, coauthors in groups
     ]
 
 
-def _author_groups(shape: list[list[tuple[str, bool, str]]]) -> list[AuthorGroup]:
+def _author_groups(shape: Sequence[Sequence[tuple[str, bool, str]]]) -> list[AuthorGroup]:
     by_slug: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     members: dict[str, bool] = {}

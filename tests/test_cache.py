@@ -133,3 +133,31 @@ def test_a_full_rebuild_swaps_in_the_new_site_and_removes_the_old_one_in_the_bac
         time.sleep(0.02)
     assert not list(tmp_path.glob(".out.old-*"))  # the old site is gone, removed by a detached process
     assert sorted(f.name for f in tmp_path.iterdir()) == ["out", "project"]
+
+
+def test_a_shape_memo_recomputes_only_when_the_facts_change_and_a_seed_forgets_the_last_views() -> None:
+    from types import SimpleNamespace
+
+    from site_builder.render import ShapeMemo
+
+    calls: list[list[object]] = []
+
+    def compute(shape: list[object]) -> str:
+        calls.append(shape)
+        return f"answer {len(calls)}"
+
+    def facts(v: object) -> object:
+        return v.facts  # type: ignore[attr-defined]
+
+    a, b = SimpleNamespace(facts=1), SimpleNamespace(facts=2)
+    memo = ShapeMemo()
+    assert memo.get([a, b], facts, compute) == "answer 1"
+    assert memo.get([a, b], facts, compute) == "answer 1"  # the same views
+    assert memo.get([a, SimpleNamespace(facts=2)], facts, compute) == "answer 1"  # an edit, same facts
+    assert memo.get([a, SimpleNamespace(facts=3)], facts, compute) == "answer 2"
+    state = memo.state()
+    other = ShapeMemo()
+    other.get([a, b], facts, compute)  # answer 3, for other views with other facts
+    other.seed(state)  # a build starts from its cache: the views it saw before count no more
+    assert other.get([a, b], facts, compute) == "answer 4"
+    assert len(calls) == 4
