@@ -203,7 +203,7 @@ def build(
             base=base_key,
             outputs=outputs,
             folders=(
-                folder_times(out, outputs, cache.folders, touched)
+                folder_times(out, touched, cache.folders)
                 if touched is not None
                 else folder_times(out, outputs)
             )

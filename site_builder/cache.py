@@ -89,41 +89,31 @@ def stat_digest(stats: Iterable[FileStat], extra: str = "") -> str:
 
 
 def folder_times(
-    out: Path, outputs: Iterable[str], known: dict[str, int] | None = None, touched: Iterable[str] = ()
+    out: Path, files: Iterable[str], known: dict[str, int] | None = None
 ) -> dict[str, int] | None:
-    """Return the modification time of ``out`` and of every folder holding an output file.
+    """Return the modification time of ``out`` and of every folder holding one of ``files``.
 
     A file added, removed or renamed in a folder changes the folder's time, so equal times
-    mean the same files are there; None when a folder is missing. With ``known`` times,
-    only the folders of the ``touched`` files (and their parents) are looked at again.
+    mean the same files are there; None when a folder is missing. With ``known`` times (a
+    rebuild's, whose ``files`` are the ones it replaced or removed), the other folders keep
+    theirs, and a folder the rebuild emptied and removed is dropped.
     """
     root = str(out)
-    if known is not None:
-        times = dict(known)
-        again = {""}
-        for rel in touched:
-            while "/" in rel:
-                rel = rel.rpartition("/")[0]
-                again.add(rel)
-        for rel in again:
-            try:
-                times[rel] = os.stat(f"{root}/{rel}" if rel else root).st_mtime_ns
-            except OSError:
-                times.pop(rel, None)  # a folder left empty, and removed
-        return times
+    times = dict(known) if known is not None else {}
     folders = {""}
-    for rel in outputs:
+    for rel in files:
         while "/" in rel:
             rel = rel.rpartition("/")[0]
             if rel in folders:
-                break
+                break  # its parents are in already
             folders.add(rel)
-    times = {}
     for rel in folders:
         try:
             times[rel] = os.stat(f"{root}/{rel}" if rel else root).st_mtime_ns
         except OSError:
-            return None
+            if known is None:
+                return None
+            times.pop(rel, None)
     return times
 
 

@@ -161,3 +161,21 @@ def test_a_shape_memo_recomputes_only_when_the_facts_change_and_a_seed_forgets_t
     other.seed(state)  # a build starts from its cache: the views it saw before count no more
     assert other.get([a, b], facts, compute) == "answer 4"
     assert len(calls) == 4
+
+
+def test_after_a_rebuild_that_edits_or_removes_a_paper_the_next_build_has_nothing_to_do(
+    tmp_path: Path,
+) -> None:
+    p = copy_of_this_site(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
+    paper.write_text(
+        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Again On Feature")
+    )
+    assert not build(p, out).up_to_date
+    assert build(p, out).up_to_date  # the folders' times were brought up to date
+    paper.unlink()  # its page's folder goes: a folder the cache knew is gone
+    assert not build(p, out).up_to_date
+    assert not (out / "publications" / "2021-hua-feature-decorrelation-self").exists()
+    assert build(p, out).up_to_date
