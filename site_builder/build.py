@@ -171,53 +171,58 @@ def build(
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
-    gc.freeze()  # the loaded site lives to the end: keep the cyclic collector from walking it again
-    env = make_environment(theme_dirs(project, "templates"))
-    signatures = {path.stem: parsed[path.name][2].digest for path in paper_paths}
-    RELATED_PAPERS.seed(cache.related)
-    AUTHOR_GROUPS.seed(cache.authors)
-    fragments = Fragments(cache.fragments)
+    # The loaded site lives to the end of the build: out of the cyclic collector's way
+    # (and shared, not copied, by the forked workers); let go of when the build ends.
+    gc.freeze()
     try:
-        jobs = site_jobs(site, env, markdown, signatures, fragments)
-    except jinja2.TemplateError as exc:
-        raise ProblemsError([template_problem(exc)]) from None
-    static = static_files(project)
-    base_key = digest(f"{base}|{sorted(static)}".encode())
-    dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
-    remove_leftovers(out)  # left by a build that was killed
-    if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
-        outputs, job_outputs, touched = _update(out, cache, jobs, dirty, fragments, project, report)
-    else:
-        touched = None  # a new folder: every folder's time is new
-        # files are linked from the old output only when it is as the cache describes it
-        previous = cache.outputs if cache.out == target and cache.complete and out.is_dir() else {}
-        outputs, job_outputs = _write_all(out, jobs, static, previous, fragments, report)
-    pages = sum(1 for rel in outputs if rel.endswith(".html"))
-    result = BuildResult(out, pages, len(outputs), len(site.publications), tuple(warnings))
-    if use_cache:
-        summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
-        BuildCache(
-            inputs=inputs,
-            code=code,
-            out=target,
-            base=base_key,
-            outputs=outputs,
-            folders=(
-                folder_times(out, touched, cache.folders)
-                if touched is not None
-                else folder_times(out, outputs)
-            )
-            or {},
-            summary=summary,
-            papers=parsed,
-            jobs=job_outputs,
-            related=RELATED_PAPERS.state(),
-            authors=AUTHOR_GROUPS.state(),
-            fragments=fragments.used,
-            cwd=os.getcwd(),
-            shards_read=cache.shards_read,  # shards of unchanged papers are not written again
-        ).save(project)
-    return result
+        env = make_environment(theme_dirs(project, "templates"))
+        signatures = {path.stem: parsed[path.name][2].digest for path in paper_paths}
+        RELATED_PAPERS.seed(cache.related)
+        AUTHOR_GROUPS.seed(cache.authors)
+        fragments = Fragments(cache.fragments)
+        try:
+            jobs = site_jobs(site, env, markdown, signatures, fragments)
+        except jinja2.TemplateError as exc:
+            raise ProblemsError([template_problem(exc)]) from None
+        static = static_files(project)
+        base_key = digest(f"{base}|{sorted(static)}".encode())
+        dirty = [job for job in jobs if cache.jobs.get(job.name, (b"",))[0] != job.key]
+        remove_leftovers(out)  # left by a build that was killed
+        if same_output and cache.base == base_key and len(dirty) <= max(1, len(jobs) // 4):
+            outputs, job_outputs, touched = _update(out, cache, jobs, dirty, fragments, project, report)
+        else:
+            touched = None  # a new folder: every folder's time is new
+            # files are linked from the old output only when it is as the cache describes it
+            previous = cache.outputs if cache.out == target and cache.complete and out.is_dir() else {}
+            outputs, job_outputs = _write_all(out, jobs, static, previous, fragments, report)
+        pages = sum(1 for rel in outputs if rel.endswith(".html"))
+        result = BuildResult(out, pages, len(outputs), len(site.publications), tuple(warnings))
+        if use_cache:
+            summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
+            BuildCache(
+                inputs=inputs,
+                code=code,
+                out=target,
+                base=base_key,
+                outputs=outputs,
+                folders=(
+                    folder_times(out, touched, cache.folders)
+                    if touched is not None
+                    else folder_times(out, outputs)
+                )
+                or {},
+                summary=summary,
+                papers=parsed,
+                jobs=job_outputs,
+                related=RELATED_PAPERS.state(),
+                authors=AUTHOR_GROUPS.state(),
+                fragments=fragments.used,
+                cwd=os.getcwd(),
+                shards_read=cache.shards_read,  # shards of unchanged papers are not written again
+            ).save(project)
+        return result
+    finally:
+        gc.unfreeze()
 
 
 # mtime, size, the file as read (with a digest of its bytes), its abstract's HTML

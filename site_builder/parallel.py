@@ -80,6 +80,7 @@ def run_tasks(
         return done
 
     parent = os.getpid()
+    was_frozen = gc.get_freeze_count() > 0  # a caller's freeze is the caller's to end
     gc.collect()
     gc.freeze()  # the parent's objects stay shared: the collector in a worker never touches them
     children: list[tuple[int, int]] = []
@@ -118,7 +119,8 @@ def run_tasks(
                 os.close(read)
             except OSError:
                 pass
-        gc.unfreeze()
+        if not was_frozen:
+            gc.unfreeze()
 
 
 def _worker(write: int, work: Callable[[], dict[int, T]], parent: int) -> None:  # pragma: no cover

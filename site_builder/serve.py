@@ -243,7 +243,7 @@ class Preview:
         with self._lock:
             start = time.monotonic()
             try:
-                files, note = self._build(changed)
+                files, note, everything = self._build(changed)
             except ProblemsError as exc:
                 self._fail(tuple(exc.problems))
                 return
@@ -263,6 +263,9 @@ class Preview:
             self._write_mirror(old.files or {}, files)
             # The site stays in memory until the next change: out of the cyclic collector's
             # way, so it does not walk ten thousand papers while the next rebuild allocates.
+            # After a full reload the previous site, frozen till now, is let go of first.
+            if everything:
+                gc.unfreeze()
             gc.collect()
             gc.freeze()
 
@@ -279,14 +282,15 @@ class Preview:
         for callback in self.on_change:
             callback()
 
-    def _build(self, changed: set[str] | None) -> tuple[dict[str, bytes], str]:
-        """Return the new site's files and what was redone."""
+    def _build(self, changed: set[str] | None) -> tuple[dict[str, bytes], str, bool]:
+        """Return the new site's files, what was redone, and whether it was all (a full reload)."""
         static_only = changed is not None and all(p.startswith("static/") for p in changed)
         papers_only = changed is not None and all(_is_paper(p) or p.startswith("static/") for p in changed)
         if changed is None or any(p.startswith("templates/") for p in changed) or self._renderer is None:
             self._renderer = Renderer(self.project, self._renderer.markdown if self._renderer else None)
         if changed is None or any(p.startswith("static/") for p in changed):
             self._static = read_static(self.project)
+        everything = False
         if static_only and self._site is not None:
             note = "static files"
         elif papers_only and self._site is not None and changed is not None:
@@ -307,13 +311,14 @@ class Preview:
             pages = self._renderer.render(site, self._digests)
             self._site, self._pages = site, pages
             note = f"{len(site.publications)} papers, {self._renderer.rendered} pages rendered"
+            everything = True
         files = dict(self._static)
         for path, data in self._pages.items():
             if path in files:
                 raise SiteBuilderError(f"two outputs want the same path: {path}")
             files[path] = data
         files[".nojekyll"] = b""
-        return files, note
+        return files, note, everything
 
     def _reload_papers(self, changed: set[str]) -> Site:
         """Parse the changed paper files again and return the site with them; raise on errors."""

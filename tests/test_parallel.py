@@ -75,3 +75,21 @@ def test_a_template_error_in_any_process_is_located(tmp_path, monkeypatch):
     assert problem.path.endswith("author.html") and problem.line == 2
     assert "no_such_thing" in problem.message
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.building-*"))
+
+
+def test_workers_leave_the_collector_as_they_found_it():
+    import gc
+
+    def task(i: int) -> int:
+        time.sleep(0.001)
+        return i
+
+    assert gc.get_freeze_count() == 0
+    run_tasks(100, task, processes=2, chunk=4)
+    assert gc.get_freeze_count() == 0  # unfrozen after
+    gc.freeze()  # as a build does with its loaded site
+    try:
+        run_tasks(100, task, processes=2, chunk=4)
+        assert gc.get_freeze_count() > 0  # the caller's freeze is the caller's to end
+    finally:
+        gc.unfreeze()
