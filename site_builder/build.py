@@ -364,7 +364,7 @@ def _update(
     """
     done = run_tasks(len(dirty), lambda i: (_render_job(dirty[i]), fragments.drain()), chunk=4)
     outputs = dict(cache.outputs)
-    job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}
+    job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}  # gone jobs: gone
     changed: list[tuple[str, bytes]] = []
     for job, (rendered, pieces) in zip(dirty, done, strict=True):
         fragments.add(pieces)
@@ -374,9 +374,6 @@ def _update(
             if outputs.get(rel) != key:
                 changed.append((rel, data))
             outputs[rel] = key
-    names = {job.name for job in jobs}
-    for name in [n for n in job_outputs if n not in names]:
-        del job_outputs[name]
     static = {rel for rel in cache.outputs if rel.startswith("static/")} | {".nojekyll"}
     _check_unique(job_outputs, static)
     produced = static | {rel for _, rels in job_outputs.values() for rel in rels}
