@@ -364,7 +364,8 @@ def _update(
     """
     done = run_tasks(len(dirty), lambda i: (_render_job(dirty[i]), fragments.drain()), chunk=4)
     outputs = dict(cache.outputs)
-    job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}  # gone jobs: gone
+    # the planned jobs only: those no longer planned are dropped, and their files removed below
+    job_outputs = {job.name: cache.jobs[job.name] for job in jobs if job.name in cache.jobs}
     changed: list[tuple[str, bytes]] = []
     for job, (rendered, pieces) in zip(dirty, done, strict=True):
         fragments.add(pieces)
