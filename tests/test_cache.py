@@ -10,6 +10,13 @@ from site_builder.build import build
 from .helpers import copy_of_this_site, files
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a file with ``new``, as a person editing it would."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def mtimes(folder: Path) -> dict[str, int]:
     return {
         str(f.relative_to(folder)): f.stat().st_mtime_ns for f in sorted(folder.rglob("*")) if f.is_file()
@@ -26,9 +33,7 @@ def test_rebuilds_equal_cold_builds_and_keep_unchanged_files(tmp_path: Path) -> 
     assert again.up_to_date and mtimes(out) == before  # nothing changed: nothing written
 
     paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
-    paper.write_text(
-        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Edited On Feature")
-    )
+    edit(paper, "title: On Feature", "title: Edited On Feature")
     edited = build(p, out)
     assert not edited.up_to_date
     cold = tmp_path / "cold"
@@ -66,9 +71,7 @@ def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
 
     (cache / "build.pickle").write_bytes(b"not a pickle either")
     paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
-    paper.write_text(
-        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Broken On Feature")
-    )
+    edit(paper, "title: On Feature", "title: Broken On Feature")
     build(p, out)  # needs the large part, which is unreadable: a full build
     cold = tmp_path / "cold"
     build(p, cold, use_cache=False)
@@ -102,15 +105,13 @@ def test_an_edit_rewrites_only_its_shard_of_parsed_papers_and_a_broken_shard_is_
     shards = {f.name: f.stat().st_mtime_ns for f in cache.glob("papers-*.pickle")}
     assert len(shards) > 1
     paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
-    paper.write_text(
-        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Sharded On Feature")
-    )
+    edit(paper, "title: On Feature", "title: Sharded On Feature")
     build(p, out)
     changed = {name for name, mtime in shards.items() if (cache / name).stat().st_mtime_ns != mtime}
     assert changed == {f"papers-{shard_of(paper.name):02d}.pickle"}
 
     (cache / sorted(shards)[0]).write_bytes(b"broken")  # its papers are parsed again
-    paper.write_text(paper.read_text(encoding="utf-8").replace("Sharded On", "Sharded Again On"))
+    edit(paper, "Sharded On", "Sharded Again On")
     build(p, out)
     build(p, tmp_path / "cold", use_cache=False)
     assert files(out) == files(tmp_path / "cold")
@@ -125,7 +126,7 @@ def test_a_full_rebuild_swaps_in_the_new_site_and_removes_the_old_one_in_the_bac
     out = tmp_path / "out"
     build(p, out)
     base = p / "templates" / "base.html"
-    base.write_text(base.read_text(encoding="utf-8").replace("</footer>", "<!-- new --></footer>", 1))
+    edit(base, "</footer>", "<!-- new --></footer>")
     build(p, out)  # a template changed: every page, a new folder swapped in
     assert "<!-- new -->" in (out / "index.html").read_text(encoding="utf-8")
     deadline = time.monotonic() + 30
@@ -170,9 +171,7 @@ def test_after_a_rebuild_that_edits_or_removes_a_paper_the_next_build_has_nothin
     out = tmp_path / "out"
     build(p, out)
     paper = p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml"
-    paper.write_text(
-        paper.read_text(encoding="utf-8").replace("title: On Feature", "title: Again On Feature")
-    )
+    edit(paper, "title: On Feature", "title: Again On Feature")
     assert not build(p, out).up_to_date
     assert build(p, out).up_to_date  # the folders' times were brought up to date
     paper.unlink()  # its page's folder goes: a folder the cache knew is gone
