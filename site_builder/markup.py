@@ -31,8 +31,10 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2
 
 def clean_latex(text: str) -> str:
     """Replace the LaTeX leftovers of listings outside math: ``\\%``, ``''x''``, ``--``, ``---``."""
-    if "\\" not in text and "''" not in text and "``" not in text and "--" not in text:
-        return text  # nothing to clean: most text
+    if "\\" not in text and "''" not in text and "--" not in text:
+        return text  # nothing to clean: most text (an opening `` needs a closing '')
+    if "://" not in text:
+        return _clean_piece(text)
     pieces = _URL.split(text)
     urls = _URL.findall(text)
     out = [_clean_piece(pieces[0])]
@@ -41,11 +43,33 @@ def clean_latex(text: str) -> str:
     return "".join(out)
 
 
+_ESCAPED = re.compile(r"\\([%&#_{}])")
+_QUOTED = re.compile(r"(?:``|'')(?=\S)(.+?)(?<=\S)''")
+_DASHES = re.compile(r"--+")
+
+
+def _dash(match: re.Match[str]) -> str:
+    """Return the dash for a run of hyphens: ``---`` an em dash, ``--`` an en dash, others as they are.
+
+    Runs after ``!`` or ``<`` (``<!--``), and a ``--`` before ``>`` (``-->``), stay as they are.
+    """
+    run, start = match.group(), match.start()
+    if start and match.string[start - 1] in "!<":
+        return run
+    if len(run) == 3:
+        return "\u2014"
+    if len(run) == 2 and not match.string.startswith(">", match.end()):
+        return "\u2013"
+    return run
+
+
 def _clean_piece(text: str) -> str:
-    text = re.sub(r"\\([%&#_{}])", r"\1", text)
-    text = re.sub(r"(?:``|'')(?=\S)(.+?)(?<=\S)''", "\u201c\\1\u201d", text)
-    text = re.sub(r"(?<![-!<])---(?!-)", "\u2014", text)
-    text = re.sub(r"(?<![-!<])--(?![->])", "\u2013", text)
+    if "\\" in text:
+        text = _ESCAPED.sub(r"\1", text)
+    if "''" in text:
+        text = _QUOTED.sub("\u201c\\1\u201d", text)
+    if "--" in text:
+        text = _DASHES.sub(_dash, text)
     return text
 
 
