@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import heapq
 import itertools
 import json
 import pickle
@@ -205,32 +204,40 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
 
 # Rendered list entries, most recently used last, by the identity of what they were made
 # from (template, paper view, page depth, brevity, site.yaml): a preview keeps the view
-# objects of unchanged papers, so their entries are reused across rebuilds too.
-_ENTRIES: OrderedDict[tuple[int, int, str, bool, int], tuple[object, object, object, Markup]] = OrderedDict()
-_ENTRIES_MAX = 1 << 12  # entries kept (a few KB each): memory stays bounded at any size
+# objects of unchanged papers, so their entries are reused across rebuilds too. They are
+# kept as UTF-8 (a third of a str's size for text with accents or math), within a budget.
+_ENTRIES: OrderedDict[tuple[int, int, str, bool, int], tuple[object, object, object, bytes]] = OrderedDict()
+_ENTRIES_BUDGET = 32 << 20  # bytes of entries kept per process, at any size of site
+_ENTRIES_SIZE = [0]  # bytes held now
 
 
 def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str, bool], Markup]:
     """Return ``paper_entry(p, root, brief=False)``: one paper's list entry (``_paper.html``), rendered once.
 
-    A brief entry (related papers, author pages) leaves the abstract out. Entries are kept
-    in a bounded cache, the least recently used dropped first; a hit is checked by identity,
-    so no paper is hashed whole.
+    A brief entry (related papers, author pages) leaves the abstract out; it is about a
+    kilobyte, and shown on the pages of the paper's authors and related papers. Entries are
+    kept in a cache bounded in bytes, the least recently used dropped first; a hit is
+    checked by identity, so no paper is hashed whole.
     """
     template = env.get_template("_paper.html")
-    cache = _ENTRIES
+    cache, size = _ENTRIES, _ENTRIES_SIZE
 
     def paper_entry(p: PaperView, root: str, brief: bool = False) -> Markup:
         key = (id(template), id(p), root, brief, id(config))
         hit = cache.get(key)
         if hit is not None and hit[0] is template and hit[1] is p and hit[2] is config:
             cache.move_to_end(key)
-            return hit[3]
-        html = Markup(template.render(p=p, root=root, site=config, brief=brief))
-        cache[key] = (template, p, config, html)  # holds them: their ids are not reused meanwhile
-        if len(cache) > _ENTRIES_MAX:
-            cache.popitem(last=False)
-        return html
+            return Markup(hit[3].decode("utf-8"))
+        html = template.render(p=p, root=root, site=config, brief=brief)
+        data = html.encode("utf-8")
+        old = cache.pop(key, None)
+        if old is not None:
+            size[0] -= len(old[3])
+        cache[key] = (template, p, config, data)  # holds them: their ids are not reused meanwhile
+        size[0] += len(data)
+        while size[0] > _ENTRIES_BUDGET:
+            size[0] -= len(cache.popitem(last=False)[1][3])
+        return Markup(html)
 
     return paper_entry
 
@@ -636,6 +643,8 @@ def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
         if view.pub.category:
             by_category.setdefault(view.pub.category, []).append(i)
     related: list[list[int]] = []
+    shift = max(1, len(views).bit_length())  # positions and distances fit in this many bits
+    shift2, mask = 2 * shift, (1 << shift) - 1
     for i, view in enumerate(views):
         scores: dict[int, int] = {}
         for slug in {a.slug for a in view.authors}:
@@ -655,8 +664,9 @@ def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
                 for j in sorted(same[max(0, k - RELATED) : k + RELATED + 1], key=lambda j: (abs(j - i), j)):
                     scores.setdefault(j, 1)
         scores.pop(i, None)
-        best = heapq.nsmallest(RELATED, scores.items(), key=lambda kv: (-kv[1], abs(kv[0] - i), kv[0]))
-        related.append([j for j, _ in best])
+        # best first: highest score, then nearest in date, then position, as one integer each
+        best = sorted(((-score << shift2) | (abs(j - i) << shift) | j) for j, score in scores.items())
+        related.append([k & mask for k in best[:RELATED]])
     return related
 
 
