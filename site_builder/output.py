@@ -6,17 +6,27 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import SiteBuilderError
 
 
 def safe_join(root: Path, relative: str) -> Path:
     """Join a site-relative POSIX path under ``root``; refuse anything that would leave it."""
-    pure = PurePosixPath(relative)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative or "\x00" in relative:
+    return Path(os.path.join(root, checked_relative(relative)))
+
+
+def checked_relative(relative: str) -> str:
+    """Return a site-relative POSIX path as it is; refuse one that is absolute or climbs out."""
+    if (
+        not relative.strip("/.")
+        or relative.startswith("/")
+        or "/../" in f"/{relative}/"
+        or "\\" in relative
+        or "\x00" in relative
+    ):
         raise SiteBuilderError(f"refusing to write outside the output folder: {relative!r}")
-    return root.joinpath(*pure.parts)
+    return relative
 
 
 def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None:
@@ -47,13 +57,14 @@ class Writer:
     def __init__(self, root: Path, fresh: bool) -> None:
         self.root = root
         self.fresh = fresh
+        self._base = os.fspath(root)
         self._folders: set[str] = set()
 
-    def _destination(self, rel: str) -> Path:
-        dest = safe_join(self.root, rel)
+    def _destination(self, rel: str) -> str:
+        dest = os.path.join(self._base, checked_relative(rel))
         folder = rel.rpartition("/")[0]
         if folder and folder not in self._folders:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
             self._folders.add(folder)
         return dest
 
@@ -70,7 +81,8 @@ class Writer:
             finally:
                 os.close(fd)
             return
-        tmp = dest.with_name(f".{dest.name}.new")
+        head, tail = os.path.split(dest)
+        tmp = os.path.join(head, f".{tail}.new")
         with open(tmp, "wb") as handle:
             handle.write(data)
         os.replace(tmp, dest)

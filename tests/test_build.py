@@ -444,3 +444,26 @@ def test_building_into_a_source_folder_is_refused(tmp_path: Path, target: str) -
     with pytest.raises(SiteBuilderError, match="refusing to build into"):
         build(project, out)
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("rel", ["../x", "a/../../b", "a/..", "/etc/passwd", "", ".", "./", "a\\b", "a\x00b"])
+def test_output_paths_that_would_leave_the_folder_are_refused(tmp_path: Path, rel: str) -> None:
+    from site_builder.output import Writer, safe_join
+
+    with pytest.raises(SiteBuilderError, match="outside the output folder"):
+        safe_join(tmp_path, rel)
+    with pytest.raises(SiteBuilderError, match="outside the output folder"):
+        Writer(tmp_path / "out", fresh=True).write(rel, b"x")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "out").exists()
+
+
+def test_output_paths_inside_the_folder_are_written(tmp_path: Path) -> None:
+    from site_builder.output import Writer
+
+    writer = Writer(tmp_path, fresh=True)
+    writer.write("a/b/c.html", b"<p>c</p>")
+    writer.write("a/d.txt", b"d")
+    assert (tmp_path / "a" / "b" / "c.html").read_bytes() == b"<p>c</p>"
+    assert (tmp_path / "a" / "d.txt").read_bytes() == b"d"
+    with pytest.raises(SiteBuilderError, match="two outputs want the same path"):
+        writer.write("a/d.txt", b"again")
