@@ -81,6 +81,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates are read once per build (the preview makes a new environment)
     )
     env.finalize = printable
     env.filters["link_from"] = link_from
