@@ -10,6 +10,14 @@ process tree (RSS and PSS summed over the build's processes, sampled from /proc 
 20 ms and 0.5 s), output size and file count; then site_builder's rebuilds with its cache: nothing
 changed, and one paper's title edited. Machines here are noisy: quote the medians and
 ratios measured in one run, not one time.
+
+Every cold run writes into a folder of its own, and outputs are removed only after the
+last run (then the harness waits --settle seconds before timing again). On an ext4 file
+system without a journal, as on this project's machines, creating a file skips the inodes
+freed in the last minute one by one, so a build timed right after removing a big tree pays
+for the removal (measured: the same 20,000 files took 1 s to 12 s to create); that cost
+would fall on whichever tool runs next, and hardest on the one that writes more files.
+--reuse-output removes and rebuilds the same folder each run instead, as a naive loop does.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -77,12 +86,14 @@ def _pss(pids: list[int]) -> int:
     return total
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
-    """Run a command; return wall seconds and the peak summed RSS and PSS (KiB) of its process tree.
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int, float]:
+    """Run a command; return wall seconds, the peak summed RSS and PSS (KiB) of its process tree, CPU seconds.
 
     The tree's RSS is sampled every 20 ms, its PSS every 0.5 s, from /proc: a build's forked
-    workers count in full.
+    workers count in full. CPU is user plus system time of the command and its waited-for
+    children (threads and worker processes).
     """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as errors:  # not a pipe: a build printing many warnings must not block
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
@@ -100,7 +111,9 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
         stderr = errors.read().decode(errors="replace")
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{stderr[-2000:]}")
-    return wall, peak_rss, peak_pss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, peak_rss, peak_pss, cpu
 
 
 def tree_size(folder: Path) -> tuple[int, int]:
@@ -121,6 +134,18 @@ def project_for(corpus: Path) -> Path:
     return project
 
 
+def settle(folders: list[Path], seconds: float) -> None:
+    """Remove folders, then wait until the file system stops skipping their freed inodes."""
+    removed = False
+    for folder in folders:
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed = True
+    if removed and seconds > 0:
+        os.sync()
+        time.sleep(seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,21 +155,37 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=3, help="cold builds per tool and size, alternating")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and outputs (reused)")
+    parser.add_argument(
+        "--settle", type=float, default=65, help="seconds to wait after removing outputs, before timing (65)"
+    )
+    parser.add_argument(
+        "--reuse-output", action="store_true", help="remove and rebuild one output folder per tool every run"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="sb-build-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     sb = [sys.executable, "-m", "site_builder"]
     print(
         f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}; "
-        f"{time.strftime('%Y-%m-%d')}; cold runs per tool: {args.runs}"
+        f"{time.strftime('%Y-%m-%d')}; cold runs per tool: {args.runs}; "
+        + (
+            "one output folder per tool, removed before each run"
+            if args.reuse_output
+            else "a new output folder per run"
+        )
     )
-    print("memory: peak of the summed RSS (every 20 ms) / PSS (every 0.5 s) of the whole process tree")
+    print(
+        "memory: peak of the summed RSS (every 20 ms) / PSS (every 0.5 s) of the whole process tree; "
+        "CPU: user + system seconds, median"
+    )
     header = (
-        f"{'papers':>7} | {'tool':<12} | {'wall median':>11} | {'ratio to Hugo':>13} | {'peak RSS':>9} | "
-        f"{'peak PSS':>9} | {'RSS/Hugo':>8} | {'output':>9} | {'files':>6}"
+        f"{'papers':>7} | {'tool':<12} | {'wall median':>11} | {'ratio to Hugo':>13} | {'CPU':>7} | "
+        f"{'peak RSS':>9} | {'peak PSS':>9} | {'RSS/Hugo':>8} | {'output':>9} | {'files':>6}"
     )
     print(header)
     print("-" * len(header))
+    outputs = work / "outputs"
+    settle([outputs, *work.glob("out-*")], args.settle)  # what earlier runs left
     for n in (int(s) for s in args.sizes.split(",")):
         corpus = work / f"corpus-{n}"
         if not corpus.exists():
@@ -155,32 +196,31 @@ def main() -> int:
             )
         project = project_for(corpus)
         ours, hugo, ratios = [], [], []
-        for _ in range(args.runs):
-            out = work / f"out-sb-{n}"
-            shutil.rmtree(out, ignore_errors=True)
+        for run in range(args.runs):
+            folder = outputs / (f"{n}" if args.reuse_output else f"{n}-run{run}")
+            out_sb, out_hugo = folder / "site_builder", folder / "hugo"
             shutil.rmtree(project / ".site-builder-cache", ignore_errors=True)
-            a = timed([*sb, "--root", str(project), "build", "--quiet", "--out", str(out)], cwd=REPO)
-            b = timed([str(BENCH / "hugo-build"), str(corpus), str(work / f"out-hugo-{n}")])
+            if args.reuse_output:
+                shutil.rmtree(out_sb, ignore_errors=True)  # hugo-build removes its own
+            a = timed([*sb, "--root", str(project), "build", "--quiet", "--out", str(out_sb)], cwd=REPO)
+            b = timed([str(BENCH / "hugo-build"), str(corpus), str(out_hugo)])
             ours.append(a)
             hugo.append(b)
             ratios.append(a[0] / b[0])
         hugo_rss = max(r[1] for r in hugo)
-        for name, runs, out in (
-            ("site_builder", ours, work / f"out-sb-{n}"),
-            ("hugo", hugo, work / f"out-hugo-{n}"),
-        ):
+        for name, runs, out in (("site_builder", ours, out_sb), ("hugo", hugo, out_hugo)):
             size, files = tree_size(out)
             ratio = f"{statistics.median(ratios):.2f}x" if name == "site_builder" else "1.00x"
             rss, pss = max(r[1] for r in runs), max(r[2] for r in runs)
             print(
                 f"{n:>7} | {name:<12} | {statistics.median(r[0] for r in runs):>9.2f} s | {ratio:>13} | "
+                f"{statistics.median(r[3] for r in runs):>5.1f} s | "
                 f"{rss / 1024:>5.0f} MiB | {pss / 1024:>5.0f} MiB | {rss / hugo_rss:>7.0%} | "
                 f"{size / 2**20:>5.1f} MiB | {files:>6}",
                 flush=True,
             )
-        # rebuilds on top of the last build, with its cache
-        out = work / f"out-sb-{n}"
-        build = [*sb, "--root", str(project), "build", "--quiet", "--out", str(out)]
+        # rebuilds on top of the last cold build, with its cache
+        build = [*sb, "--root", str(project), "build", "--quiet", "--out", str(out_sb)]
         timed(build, cwd=REPO)  # the cold runs above built without leaving the output and cache paired
         warm = [timed(build, cwd=REPO)[0] for _ in range(args.runs)]
         paper = sorted((corpus / "content" / "publications").glob("*.yaml"))[n // 2]
@@ -200,6 +240,7 @@ def main() -> int:
             f"({edit_median / hugo_median:.2f}x)",
             flush=True,
         )
+    shutil.rmtree(outputs, ignore_errors=True)
     return 0
 
 

@@ -89,7 +89,9 @@ def _latex_text(text: str, protect_case: bool = False) -> str:
             out.append(" " if word else "")
             continue
         if word.isascii():  # most words: only the specials change
-            escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], word) if _SPECIAL_RE.search(word) else word
+            escaped = (
+                _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], word) if _SPECIAL_RE.search(word) else word
+            )
         else:
             escaped = "".join(_latex_char(ch) for ch in unicodedata.normalize("NFC", word))
         if protect_case and any(c.isupper() for c in word[1:]):
