@@ -21,8 +21,8 @@ from . import __version__
 from .build import build, load_checked
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import BASE_URL_ENV, CONTENT_DIR, PUBLICATIONS_DIR, display_path
-from .model import PUBLICATION_KEYS
 from .output import replace_file, write_new_file
+from .schema import PUBLICATION_KEYS
 
 
 def _as_of(text: str) -> dt.date:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .listing import ListingEntry
-from .model import PUBLICATION_KEYS
+from .schema import PUBLICATION_KEYS
 from .slugs import ascii_fold, paper_key, paper_slug
 from .yamledit import set_key
 from .yamlio import dump_yaml

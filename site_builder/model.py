@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import Problem, Severity
+from .schema import PUBLICATION_KEYS
 from .yamlio import LineMap
 
 LINK_KINDS = ("pdf", "arxiv", "doi", "code", "project", "video", "slides", "poster", "data", "url")
@@ -32,21 +33,6 @@ LINK_LABELS = {
     "data": "Data",
     "url": "Link",
 }
-PUBLICATION_KEYS = (
-    "title",
-    "authors",
-    "et_al",
-    "affiliations",
-    "date",
-    "category",
-    "has_code",
-    "score",
-    "abstract",
-    "venue",
-    "tags",
-    "links",
-    "selected",
-)
 REQUIRED_KEYS = ("title", "authors", "date")
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -12,7 +12,6 @@ Where ``fork`` does not exist, or with one core or little work, tasks run in the
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 import signal
@@ -62,6 +61,8 @@ def run_tasks(
             if on_progress is not None and i % chunk == 0:
                 on_progress(i)
         return inline
+    import multiprocessing  # only when there is work to share: a build with nothing to do skips it
+
     counter = multiprocessing.get_context("fork").Value("q", 0)
 
     def claim() -> int:
