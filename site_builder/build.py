@@ -160,6 +160,7 @@ def build(
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
     if use_cache and cache.code == code:
+        report("loading the cache", 0, 0)
         cache.load_rest(project)
         same_output = same_output and bool(cache.outputs)
     paper_paths = [Path(path) for path, _, _ in paper_stats]
@@ -170,6 +171,7 @@ def build(
     from .render import AUTHOR_GROUPS, RELATED_PAPERS, Fragments, make_environment, site_jobs
 
     markdown, parsed = _read_papers(paper_paths, stats, cache, report)
+    report("checking", len(paper_paths), len(paper_paths))
     site, warnings = load_checked(project, strict, {path: parsed[path.name][2] for path in paper_paths})
     # The loaded site lives to the end of the build: out of the cyclic collector's way
     # (and shared, not copied, by the forked workers); let go of when the build ends.
@@ -180,6 +182,7 @@ def build(
         RELATED_PAPERS.seed(cache.related)
         AUTHOR_GROUPS.seed(cache.authors)
         fragments = Fragments(cache.fragments)
+        report("planning", len(paper_paths), len(paper_paths))
         try:
             jobs = site_jobs(site, env, markdown, signatures, fragments)
         except jinja2.TemplateError as exc:
@@ -198,6 +201,7 @@ def build(
         pages = sum(1 for rel in outputs if rel.endswith(".html"))
         result = BuildResult(out, pages, len(outputs), len(site.publications), tuple(warnings))
         if use_cache:
+            report("saving the cache", len(outputs), len(outputs))
             summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
             BuildCache(
                 inputs=inputs,
@@ -256,6 +260,7 @@ def _read_papers(
         pub = paper.publication
         return paper, markdown.render(pub.abstract) if pub is not None and pub.abstract else None
 
+    report("reading", 0, len(todo))
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
     report("reading", len(todo), len(todo))
     for path, (paper, html) in zip(todo, done, strict=True):
@@ -362,6 +367,7 @@ def _update(
     atomically), the cache says the output is incomplete, so a build killed then is
     followed by a full build.
     """
+    report("rendering", 0, len(dirty))
     done = run_tasks(len(dirty), lambda i: (_render_job(dirty[i]), fragments.drain()), chunk=4)
     outputs = dict(cache.outputs)
     # the planned jobs only: those no longer planned are dropped, and their files removed below

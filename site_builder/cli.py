@@ -438,3 +438,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def run() -> None:
+    """Run the command line as a program (``site-builder``, ``python -m site_builder``), then exit at once.
+
+    The interpreter's normal exit frees every object one by one: half a second after a
+    10,000-paper build, for memory the system reclaims anyway. Output is flushed first; a
+    build leaves no temporary file behind by then, and its detached folder remover is a
+    process of its own.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

@@ -263,4 +263,7 @@ def test_a_build_piped_to_a_file_prints_no_progress_bar(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr + run.stdout
     assert re.search(r"^rendering: \d+ in \d+\.\d\d s$", run.stderr, re.MULTILINE)
+    stages = re.findall(r"^([a-z ]+): [\d,]+ in \d+\.\d\d s$", run.stderr, re.MULTILINE)
+    assert stages == ["reading", "checking", "planning", "rendering", "saving the cache"], run.stderr
+    # printed before the program's quick exit (os._exit): flushed, not lost
     assert re.search(r"built 26 papers, \d+ pages, \d+ files into .* in \d+\.\d\d s", run.stdout)
