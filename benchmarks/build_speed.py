@@ -12,7 +12,8 @@ changed, and one paper's title edited. Machines here are noisy: quote the median
 ratios measured in one run, not one time.
 
 Every cold run writes into a folder of its own, and outputs are removed only after the
-last run (then the harness waits --settle seconds before timing again). On an ext4 file
+last run; before timing anything the harness writes pending changes to disk and waits
+--settle seconds. On an ext4 file
 system without a journal, as on this project's machines, creating a file skips the inodes
 freed in the last minute one by one, so a build timed right after removing a big tree pays
 for the removal (measured: the same 20,000 files took 1 s to 12 s to create); that cost
@@ -135,15 +136,15 @@ def project_for(corpus: Path) -> Path:
 
 
 def settle(folders: list[Path], seconds: float) -> None:
-    """Remove folders, then wait until the file system stops skipping their freed inodes."""
-    removed = False
+    """Remove folders, then wait until the file system stops skipping freed inodes.
+
+    Also after removals made before this script started: written to disk (sync), a freed
+    inode is skipped for a minute after its removal.
+    """
     for folder in folders:
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            removed = True
-    if removed and seconds > 0:
-        os.sync()
-        time.sleep(seconds)
+        shutil.rmtree(folder, ignore_errors=True)
+    os.sync()
+    time.sleep(seconds)
 
 
 def main() -> int:
@@ -219,9 +220,12 @@ def main() -> int:
                 f"{size / 2**20:>5.1f} MiB | {files:>6}",
                 flush=True,
             )
-        # rebuilds on top of the last cold build, with its cache
-        build = [*sb, "--root", str(project), "build", "--quiet", "--out", str(out_sb)]
-        timed(build, cwd=REPO)  # the cold runs above built without leaving the output and cache paired
+        # rebuilds with the cache of a cold build into a folder of their own (building over
+        # a cold run's folder would remove its old tree: freed inodes, see above)
+        rebuilt = outputs / f"{n}-rebuilds"
+        build = [*sb, "--root", str(project), "build", "--quiet", "--out", str(rebuilt)]
+        shutil.rmtree(project / ".site-builder-cache", ignore_errors=True)
+        timed(build, cwd=REPO)
         warm = [timed(build, cwd=REPO)[0] for _ in range(args.runs)]
         paper = sorted((corpus / "content" / "publications").glob("*.yaml"))[n // 2]
         original = paper.read_text(encoding="utf-8")
