@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from site_builder.build import build
 
 from .helpers import copy_of_this_site, files
@@ -50,13 +52,23 @@ def test_rebuilds_equal_cold_builds_and_keep_unchanged_files(tmp_path: Path) -> 
     assert len(changed) < len(unchanged) / 3
 
 
-def test_a_changed_output_folder_is_rebuilt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("forked", [False, True], ids=["checked here", "checked in a forked process"])
+def test_a_changed_output_folder_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    import site_builder.build
+
+    if forked:  # as for a big site: the output's folders are checked beside the sources' scan
+        monkeypatch.setattr(site_builder.build, "FORKED_CHECK_FROM", 0)
     p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"
     build(p, out)
-    (out / "index.html").unlink()
+    assert build(p, out).up_to_date
+    (out / "publications" / "2021-hua-feature-decorrelation-self" / "index.html").unlink()
     result = build(p, out)
-    assert not result.up_to_date and (out / "index.html").is_file()
+    assert not result.up_to_date
+    assert (out / "publications" / "2021-hua-feature-decorrelation-self" / "index.html").is_file()
+    assert build(p, out).up_to_date
 
 
 def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
