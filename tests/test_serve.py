@@ -126,10 +126,14 @@ def stop(server: Server) -> int:
 
 
 def close(server: Server) -> None:
-    """Kill the server if it still runs and release its pipe."""
+    """Stop the server if it still runs (SIGTERM: it removes its temporary folder), and release its pipe."""
     if server.proc.poll() is None:
-        server.proc.kill()
-        server.proc.wait()
+        server.proc.terminate()
+        try:
+            server.proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
     if server.reader is not None:
         server.reader.join(timeout=DEADLINE)
     if server.proc.stderr is not None:
