@@ -47,14 +47,24 @@ class Directory:
 
     canonical: dict[str, str] = field(default_factory=dict)  # name_key → canonical name
     members: frozenset[str] = frozenset()  # name_keys of canonical names of lab members
+    # answers so far, by name as written: a build asks about each author of each paper
+    # several times (views, author pages, the filter index)
+    _resolved: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _member: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def resolve(self, name: str) -> str:
         """Return the canonical form of an author name."""
-        return self.canonical.get(name_key(name), name)
+        canonical = self._resolved.get(name)
+        if canonical is None:
+            canonical = self._resolved[name] = self.canonical.get(name_key(name), name)
+        return canonical
 
     def is_member(self, name: str) -> bool:
         """Return whether the name (any variant) is a lab member's."""
-        return name_key(self.resolve(name)) in self.members
+        member = self._member.get(name)
+        if member is None:
+            member = self._member[name] = name_key(self.resolve(name)) in self.members
+        return member
 
 
 def make_directory(people: Iterable[Person], members: Iterable[str]) -> Directory:
