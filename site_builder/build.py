@@ -27,7 +27,7 @@ from .layout import (
     theme_dirs,
 )
 from .output import Writer, check_output_dir, remove_leftovers, safe_join, swap_in
-from .parallel import run_tasks
+from .parallel import beside, run_tasks
 
 # Loading, Markdown and rendering (jinja2, markdown, yaml) are imported where they are
 # first needed, so that a build that finds nothing to do starts and ends at once.
@@ -104,31 +104,6 @@ def load_checked(
 FORKED_CHECK_FROM = 2000  # output folders from which their check runs in a process of its own
 
 
-def _beside(check: Callable[[], bool], size: int) -> Callable[[], bool]:
-    """Start a yes-or-no check of ``size`` system calls in a forked process; return its answer's getter.
-
-    A thread would not help: the checking loop and the caller's would take turns holding
-    the interpreter. A small check runs here (a fork costs about a millisecond); a check
-    that fails in any way answers no.
-    """
-    if size < FORKED_CHECK_FROM or not hasattr(os, "fork"):
-        answer = check()
-        return lambda: answer
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child answers with its exit status
-        code = 1
-        try:
-            code = 0 if check() else 1
-        finally:
-            os._exit(code)
-
-    def wait() -> bool:
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
-
-    return wait
-
-
 def template_problem(exc: jinja2.TemplateError) -> Problem:
     """Locate a template error at ``template:line`` for the user."""
     import jinja2
@@ -169,8 +144,10 @@ def build(
     target = str(out.resolve())
     # Is the output as the last build left it (its folders' times)? Checked beside the
     # sources' scan below: both are mostly system calls, tens of thousands at 10,000 papers.
-    folders = len(cache.folders or ())
-    intact = _beside(lambda: use_cache and cache.out == target and cache.output_intact(out), folders)
+    intact = beside(
+        lambda: use_cache and cache.out == target and cache.output_intact(out),
+        fork=len(cache.folders) >= FORKED_CHECK_FROM,  # a fork costs about a millisecond
+    )
     code = stat_digest(scan(PACKAGE_DIR, suffixes=(".py",)), extra=__version__)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
     paper_stats = [

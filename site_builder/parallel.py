@@ -124,6 +124,32 @@ def run_tasks(
             gc.unfreeze()
 
 
+def beside(check: Callable[[], bool], fork: bool = True) -> Callable[[], bool]:
+    """Start a yes-or-no check in a forked process; return a function that waits for its answer.
+
+    For a check made of system calls that the caller overlaps with its own: a thread would
+    not help, as the two loops would take turns holding the interpreter. A forked check
+    that fails in any way answers no. Without ``fork`` (or where there is none) the check
+    runs here, at once, and its errors are the caller's.
+    """
+    if not fork or not hasattr(os, "fork"):
+        answer = check()
+        return lambda: answer
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child answers with its exit status
+        code = 1
+        try:
+            code = 0 if check() else 1
+        finally:
+            os._exit(code)
+
+    def wait() -> bool:
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    return wait
+
+
 def _worker(write: int, work: Callable[[], dict[int, T]], parent: int) -> None:  # pragma: no cover
     """Run in a forked worker: do tasks, send the results or the error, exit without cleanup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle

@@ -9,7 +9,7 @@ import pytest
 
 from site_builder.build import build
 from site_builder.errors import Problem, ProblemsError
-from site_builder.parallel import WorkerFailed, run_tasks
+from site_builder.parallel import WorkerFailed, beside, run_tasks
 
 from .helpers import copy_of_this_site, files
 
@@ -22,6 +22,22 @@ def test_results_come_back_in_task_order_from_every_process():
     pids = run_tasks(400, task, processes=2, chunk=8)
     assert [square for square, _ in pids] == [i * i for i in range(400)]
     assert len({pid for _, pid in pids}) == 2  # the parent and one worker both worked
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "here"])
+def test_a_check_beside_answers_yes_no_and_no_when_it_fails(fork: bool) -> None:
+    def fails() -> bool:
+        raise OSError("gone")
+
+    here = os.getpid()
+    assert beside(lambda: True, fork=fork)() is True
+    assert beside(lambda: False, fork=fork)() is False
+    assert beside(lambda: os.getpid() != here, fork=fork)() is fork  # where it ran
+    if fork:
+        assert beside(fails)() is False
+    else:
+        with pytest.raises(OSError):
+            beside(fails, fork=False)
 
 
 def test_small_work_stays_in_this_process():
