@@ -55,7 +55,6 @@ class Writer:
     """
 
     def __init__(self, root: Path, fresh: bool) -> None:
-        self.root = root
         self.fresh = fresh
         self._base = os.fspath(root)
         self._folders: set[str] = set()
