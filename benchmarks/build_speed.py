@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="cold builds per tool and size, alternating")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and outputs (reused)")
     parser.add_argument(
-        "--settle", type=float, default=65, help="seconds to wait after removing outputs, before timing (65)"
+        "--settle", type=float, default=65, help="seconds to wait once old outputs are removed and synced"
     )
     parser.add_argument(
         "--reuse-output", action="store_true", help="remove and rebuild one output folder per tool every run"
