@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.sane_lists import SaneListExtension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
@@ -180,7 +181,7 @@ class MarkdownRenderer:
 
     def __init__(self, cache: dict[tuple[str, bool], str] | None = None) -> None:
         self._known = cache or {}  # rendered HTML from an earlier build, by source text
-        self._md = markdown.Markdown(extensions=[_SafeMarkdown(), "sane_lists"], output_format="html")
+        self._md: markdown.Markdown | None = None  # made when first needed: plain text needs none
         self._cache: dict[tuple[str, bool], Markup] = {}
 
     def render(self, text: str, *, latex: bool = True) -> Markup:
@@ -205,13 +206,23 @@ class MarkdownRenderer:
             source = clean_latex(source)
         out = _plain_html(source)
         if out is None:
-            self._md.reset()
-            out = self._md.convert(source)
+            md = self._markdown()
+            md.reset()
+            out = md.convert(source)
         if maths:
             out = _PLACEHOLDER_RE.sub(lambda m: _math_to_mathml(maths[int(m.group(1))]), out)
         result = Markup(UNPRINTABLE.sub("", out))
         self._cache[key] = result
         return result
+
+    def _markdown(self) -> markdown.Markdown:
+        """Return the converter, made when first needed (plain prose needs none)."""
+        if self._md is None:
+            # extensions as objects: named, they are looked up among the entry points of every
+            # installed package, which took 25 ms
+            extensions = [_SafeMarkdown(), SaneListExtension()]
+            self._md = markdown.Markdown(extensions=extensions, output_format="html")
+        return self._md
 
     def cache(self) -> dict[tuple[str, bool], str]:
         """Return what this renderer rendered (or reused), to keep for the next build."""

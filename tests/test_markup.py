@@ -150,7 +150,7 @@ def test_plain_text_for_descriptions(md: MarkdownRenderer) -> None:
 
 
 def _markdown_itself(text: str) -> str:
-    md = MarkdownRenderer()._md
+    md = MarkdownRenderer()._markdown()
     md.reset()
     return md.convert(text)
 
