@@ -7,11 +7,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import digest
 from .config import SiteConfig, check_base_url, config_from_mapping
 from .errors import Problem, ProblemsError, Severity
-from .importer import Existing, record_key
 from .layout import (
     BASE_URL_ENV,
     CONFIG_FILE,
@@ -28,6 +28,9 @@ from .pages import check_pages, lab_config, news_from_data, page_from_text
 from .people import Person, people_from_data
 from .slugs import paper_key
 from .yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from .importer import Existing
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
@@ -143,7 +146,9 @@ def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Public
             )
         keys.setdefault(key, shown)
         publications.append(publication)
-    publications.sort(key=lambda p: (-p.date.toordinal(), p.title.casefold(), p.slug))
+    # Papers of one day are in file-name order, as Jekyll lists posts: fixing a title never
+    # moves a paper, so an edit changes only the pages that show it (see patch.py).
+    publications.sort(key=lambda p: (-p.date.toordinal(), p.slug))
     return publications, problems
 
 
@@ -229,6 +234,8 @@ def load_site(
 
 def existing_content(content: Path) -> list[Existing]:
     """Index the paper files already present, for matching re-imported entries."""
+    from .importer import Existing, record_key  # only imports need it: builds start sooner
+
     found = []
     for path in publication_files(content):
         text, problem = read_text(path)
