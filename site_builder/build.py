@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .cache import BuildCache, digest, folder_times, scan, stat_digest
+from .cache import BuildCache, compiled_templates, digest, folder_times, scan, stat_digest
 from .errors import Problem, ProblemsError, Severity, SiteBuilderError, errors_only
 from .layout import (
     CONFIG_FILE,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from .loader import PaperFile
     from .markup import MarkdownRenderer
-    from .model import Site
+    from .model import Publication, Site
     from .render import Fragments, Job
 
 __all__ = [
@@ -65,24 +65,33 @@ class BuildResult:
 def local_link_problems(site: Site, project: Path) -> list[Problem]:
     """Report links to files of the site (relative URLs) that nothing in the site provides."""
     known = set(static_files(project))
-    pages = {f"publications/{p.slug}/" for p in site.publications} | {"", "publications/", "authors/"}
+    pages = {f"publications/{p.slug}/" for p in site.publications}
+    return [problem for pub in site.publications for problem in link_problems(pub, known, pages)]
+
+
+_SITE_PAGES = frozenset({"", "publications/", "authors/"})
+
+
+def link_problems(pub: Publication, known: set[str], papers: set[str]) -> list[Problem]:
+    """Report a paper's links to site files that are neither ``known`` files nor pages of ``papers``."""
     problems = []
-    for pub in site.publications:
-        for link in pub.links:
-            url = link.url
-            if "://" in url or url.startswith(("mailto:", "#", "//")):
-                continue
-            path = url.split("#")[0].split("?")[0].lstrip("/")
-            if path in known or path in pages or f"{path}/" in pages or path.rstrip("/") + "/" in pages:
-                continue
-            problems.append(
-                Problem(
-                    pub.source,
-                    link.line,
-                    f"link {link.kind!r} points to {url!r}, which is not a file of the site"
-                    " (put the file in static/ and link it as static/…)",
-                )
+    for link in pub.links:
+        url = link.url
+        if "://" in url or url.startswith(("mailto:", "#", "//")):
+            continue
+        path = url.split("#")[0].split("?")[0].lstrip("/")
+        if path in known or any(
+            page in papers or page in _SITE_PAGES for page in (path, f"{path}/", path.rstrip("/") + "/")
+        ):
+            continue
+        problems.append(
+            Problem(
+                pub.source,
+                link.line,
+                f"link {link.kind!r} points to {url!r}, which is not a file of the site"
+                " (put the file in static/ and link it as static/…)",
             )
+        )
     return problems
 
 
@@ -150,9 +159,8 @@ def build(
     )
     code = stat_digest(scan(PACKAGE_DIR, suffixes=(".py",)), extra=__version__)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
-    paper_stats = [
-        s for s in scan(papers_dir, suffixes=(".yaml", ".yml")) if os.path.dirname(s[0]) == str(papers_dir)
-    ]
+    inside = len(str(papers_dir)) + 1  # paper files are directly in the folder, not in sub-folders
+    paper_stats = [s for s in scan(papers_dir, suffixes=(".yaml", ".yml")) if os.sep not in s[0][inside:]]
     others = scan(
         project / CONFIG_FILE,
         project / CONTENT_DIR,
@@ -169,6 +177,10 @@ def build(
     if same_output and cache.inputs == inputs:
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
+    if same_output and use_cache:
+        quick = _quick(project, out, cache, paper_stats, base, inputs, report)
+        if quick is not None:
+            return quick
     if use_cache and cache.code == code:
         report("loading the cache", 0, 0)
         cache.load_rest(project)
@@ -178,7 +190,8 @@ def build(
 
     import jinja2
 
-    from .render import AUTHOR_GROUPS, RELATED_PAPERS, Fragments, make_environment, site_jobs
+    from .patch import make_index, save_index
+    from .render import AUTHOR_GROUPS, RELATED_PAPERS, Fragments, make_environment, plan_site
 
     # Reading makes many objects and no reference cycles: the cyclic collector, which would
     # scan them again and again as they pile up (a tenth of the reading time), waits.
@@ -195,14 +208,17 @@ def build(
     # (and shared, not copied, by the forked workers); let go of when the build ends.
     gc.freeze()
     try:
-        env = make_environment(theme_dirs(project, "templates"))
+        env = make_environment(
+            theme_dirs(project, "templates"), compiled_templates(project) if use_cache else None
+        )
         signatures = {path.stem: parsed[path.name][2].digest for path in paper_paths}
         RELATED_PAPERS.seed(cache.related)
         AUTHOR_GROUPS.seed(cache.authors)
         fragments = Fragments(cache.fragments)
         report("planning", len(paper_paths), len(paper_paths))
         try:
-            jobs = site_jobs(site, env, markdown, signatures, fragments)
+            plan = plan_site(site, env, markdown, signatures, fragments)
+            jobs = plan.jobs
         except jinja2.TemplateError as exc:
             raise ProblemsError([template_problem(exc)]) from None
         static = static_files(project)
@@ -221,7 +237,7 @@ def build(
         if use_cache:
             report("saving the cache", len(outputs), len(outputs))
             summary = {"pages": result.pages, "files": result.files, "papers": result.papers}
-            BuildCache(
+            saved = BuildCache(
                 inputs=inputs,
                 code=code,
                 out=target,
@@ -241,10 +257,58 @@ def build(
                 fragments=fragments.used,
                 cwd=os.getcwd(),
                 shards_read=cache.shards_read,  # shards of unchanged papers are not written again
-            ).save(project)
+            )
+            saved.save(project)
+            files = {path.name: stats[path] for path in paper_paths}
+            save_index(project, make_index(plan, saved.token, base, files, saved.shard_tokens, warnings))
         return result
     finally:
         gc.unfreeze()
+
+
+def _quick(
+    project: Path,
+    out: Path,
+    cache: BuildCache,
+    paper_stats: list[tuple[str, int, int]],
+    base: str,
+    inputs: str,
+    report: Progress,
+) -> BuildResult | None:
+    """Rebuild quickly when only the text of a few papers changed (see :mod:`~site_builder.patch`).
+
+    Return None, having written nothing, when the usual rebuild is needed.
+    """
+    from .patch import load_index, quick_patch
+
+    index = load_index(project, cache.token)
+    if index is None or index.base != base or index.cwd != os.getcwd():
+        return None
+    stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
+    report("patching", 0, 0)
+    patch = quick_patch(
+        project, out, index, stats, lambda name: cache.paper_entry(project, name, index.shards)
+    )
+    if patch is None:
+        return None
+    if patch.write or patch.remove:
+        BuildCache.mark_updating(project)
+        writer = Writer(out.absolute(), fresh=False)
+        for rel, data in patch.write.items():
+            writer.write(rel, data)
+        for rel in patch.remove:
+            _remove(out, rel)
+    report("saving the cache", len(patch.write), len(patch.write))
+    touched = [*patch.write, *patch.remove]
+    cache.inputs = inputs
+    cache.folders = folder_times(out, touched, cache.folders) or {}
+    # b"": not known (the files are large, hashing them takes time): the next full rebuild
+    # writes them, even if they are the same, instead of comparing
+    outputs: dict[str, bytes | None] = dict.fromkeys(patch.write, b"")
+    outputs.update(dict.fromkeys(patch.remove))
+    cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, patch.index)
+    summary = cache.summary
+    return BuildResult(out, summary["pages"], summary["files"], summary["papers"], index.warnings)
 
 
 # mtime, size, the file as read (with a digest of its bytes), its abstract's HTML

@@ -30,7 +30,13 @@ CACHE_DIR = ".site-builder-cache"
 FORMAT = 6
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
+JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
 UPDATING = "updating"  # present while a rebuild replaces files in the output
+
+
+def compiled_templates(project: Path) -> Path:
+    """Return the folder where the project's templates are kept compiled."""
+    return project / CACHE_DIR / "templates"
 
 
 def digest(data: bytes) -> bytes:
@@ -140,6 +146,7 @@ class BuildCache:
     shards_read: dict[int, tuple[str, dict[str, Any]]] = field(
         default_factory=dict, repr=False
     )  # as read or written
+    shard_tokens: dict[int, str] = field(default_factory=dict, repr=False)  # as last saved
 
     @classmethod
     def load(cls, project: Path) -> BuildCache:
@@ -147,7 +154,7 @@ class BuildCache:
 
         The rest (parsed papers, jobs, outputs) is read by :meth:`load_rest`, when needed.
         """
-        data = _read(project / CACHE_DIR / STATE_FILE)
+        data = read_data(project / CACHE_DIR / STATE_FILE)
         try:
             cache = cls(**{name: data[name] for name in _STATE})
         except (KeyError, TypeError):
@@ -162,7 +169,7 @@ class BuildCache:
         Parsed papers are kept in shards (by file name), each named in the large part with
         its own token: a save rewrites only the shards whose papers changed.
         """
-        data = _read(project / CACHE_DIR / DATA_FILE)
+        data = read_data(project / CACHE_DIR / DATA_FILE)
         if data.get("token") != self.token or not self.token:
             return
         try:
@@ -173,9 +180,19 @@ class BuildCache:
             for name in _DATA:
                 setattr(self, name, getattr(BuildCache(), name))
             return
+        journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
+        if journal.get("token") == self.token:  # quick rebuilds since: their files and jobs
+            for rel, key in journal["outputs"].items():
+                if key is None:
+                    self.outputs.pop(rel, None)
+                else:
+                    self.outputs[rel] = key
+            for name, rels in journal["jobs"].items():
+                if name in self.jobs:  # to be rendered again by the next full rebuild
+                    self.jobs[name] = (b"", self.jobs[name][1] if rels is None else rels)
         papers: dict[str, Any] = {}
         for shard, token in shards.items():
-            part = _read(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
+            part = read_data(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
             if part.get("token") == token and isinstance(part.get("papers"), dict):
                 papers.update(part["papers"])
                 self.shards_read[shard] = (token, part["papers"])
@@ -210,6 +227,52 @@ class BuildCache:
         data = {name: getattr(self, name) for name in _DATA}
         _write(folder / DATA_FILE, {"token": self.token, "shards": shards, **data})
         _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
+        (folder / JOURNAL_FILE).unlink(missing_ok=True)  # its token is no longer the state's
+        (folder / UPDATING).unlink(missing_ok=True)
+        self.shard_tokens = shards
+
+    @staticmethod
+    def paper_entry(project: Path, name: str, shards: dict[int, str]) -> Any:
+        """Return a paper file's entry from its shard, if the shard is the one saved (``shards``: tokens)."""
+        shard = shard_of(name)
+        part = read_data(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
+        return part["papers"].get(name) if shard in shards and part.get("token") == shards[shard] else None
+
+    def save_quick(
+        self,
+        project: Path,
+        outputs: dict[str, bytes | None],
+        jobs: dict[str, tuple[str, ...] | None],
+        papers: dict[str, Any],
+        shards: dict[int, str],
+        index: dict[str, dict[str, Any]],
+    ) -> None:
+        """Record a quick rebuild: its files' digests (None: removed), jobs to render again, papers read.
+
+        The large part stays as it is: what changed goes to a journal that :meth:`load_rest`
+        applies (and :func:`~site_builder.patch.load_index`, the ``index`` changes); the edited
+        papers' shards are rewritten under their tokens; then the small part (inputs, folder
+        times) is written, as :meth:`save` does last.
+        """
+        folder = project / CACHE_DIR
+        journal = read_data(folder / JOURNAL_FILE)
+        if journal.get("token") != self.token:
+            journal = {"token": self.token, "outputs": {}, "jobs": {}, "index": {}}
+        journal["outputs"].update(outputs)
+        for table, changes in index.items():
+            journal["index"].setdefault(table, {}).update(changes)
+        for name, rels in jobs.items():
+            if rels is not None or name not in journal["jobs"]:
+                journal["jobs"][name] = rels
+        _write(folder / JOURNAL_FILE, journal)
+        for name, entry in papers.items():
+            shard = shard_of(name)
+            path = folder / f"papers-{shard:02d}.pickle"
+            part = read_data(path)
+            if part.get("token") == shards.get(shard):
+                part["papers"][name] = entry
+                _write(path, {"token": part["token"], "papers": part["papers"]})
+        _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
         (folder / UPDATING).unlink(missing_ok=True)
 
     def output_intact(self, out: Path) -> bool:
@@ -239,7 +302,8 @@ def _same_entries(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return old.keys() == new.keys() and all(new[k] is v for k, v in old.items())
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_data(path: Path) -> dict[str, Any]:
+    """Read one file of the cache: a dict, or an empty one when it is missing, damaged or old."""
     try:
         with open(path, "rb") as handle:
             data = pickle.load(handle)
@@ -248,6 +312,11 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return {}
     return data
+
+
+def write_data(path: Path, data: dict[str, Any]) -> None:
+    """Write one file of the cache atomically."""
+    _write(path, data)
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
@@ -261,5 +330,5 @@ _STATE = ("inputs", "code", "out", "base", "folders", "summary", "token")
 _DATA = tuple(
     f.name
     for f in fields(BuildCache)
-    if f.name not in _STATE and f.name not in ("complete", "papers", "shards_read")
+    if f.name not in _STATE and f.name not in ("complete", "papers", "shards_read", "shard_tokens")
 )

@@ -95,6 +95,28 @@ def search_text(pub: Publication) -> str:
     return f"{fold(head)} | {kept}"
 
 
+def index_row(pub: Publication, authors: list[int], category: int, venue: int, tags: list[int]) -> list[Any]:
+    """Return a paper's row of the index, given the positions of its facets in the vocabularies."""
+    flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
+    return [
+        pub.slug,
+        pub.title,
+        pub.date.isoformat(),
+        authors,
+        1 if pub.et_al else 0,
+        category,
+        venue,
+        tags,
+        flags,
+        [[link.kind, link.url] for link in pub.links],
+    ]
+
+
+def row_with_text(row: list[Any], pub: Publication) -> list[Any]:
+    """Return the row of ``pub`` given the row of an older version of it with the same facets."""
+    return index_row(pub, row[3], row[5], row[6], row[7])
+
+
 def publication_index(
     papers: Sequence[Publication], members: Sequence[str], directory: Directory | None = None
 ) -> dict[str, Any]:
@@ -116,19 +138,13 @@ def publication_index(
         if hit is not None and hit[0] is pub and hit[1] == generation:
             rows.append(hit[2])
             continue
-        flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
-        row = [
-            pub.slug,
-            pub.title,
-            pub.date.isoformat(),
+        row = index_row(
+            pub,
             [author_ix[name] for name in _resolved_authors(pub, directory)],
-            1 if pub.et_al else 0,
             cat_ix[pub.category] if pub.category else -1,
             venue_ix[pub.venue] if pub.venue else -1,
             [tag_ix[t] for t in pub.tags],
-            flags,
-            [[link.kind, link.url] for link in pub.links],
-        ]
+        )
         _ROWS[id(pub)] = (pub, generation, row)
         rows.append(row)
     if len(_ROWS) > len(papers):  # keep only this site's papers: an old paper is not held on to

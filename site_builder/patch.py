@@ -1,0 +1,488 @@
+"""Quick rebuilds: when only the text of a few papers changed, put their new pieces into the pages.
+
+A rebuild that reads every paper, checks the whole site and plans every page costs about
+two seconds at 10,000 papers before it renders the few pages an edit changed. But an edit
+to a paper's text (its title, abstract, links, affiliations), not to who wrote it, when,
+or its facets, leaves the site's shape as it was: the same pages list the same papers in
+the same order (papers of one day are in file-name order, so a new title moves nothing).
+Each list page showing the paper then differs from the last build only in that paper's
+pieces: its entry, its row of the filter index, its search text, its BibTeX entry.
+
+So a quick rebuild renders the old and the new piece of each edited paper, finds the old
+one in each page that shows it (exactly once, or it gives up), and puts the new one in its
+place. The paper's own page, its neighbours' (their pager shows its title) and the feed are
+rendered again in full. Everything else is left as it is.
+
+A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
+order, related papers, authors' pages and citation keys. Whenever a quick rebuild cannot
+give exactly a full build's output (a changed shape or citation-key clash, a paper with
+problems, a page not as expected, templates of the project's own) it returns None and the
+build goes the usual way; nothing is written before every piece is in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cache import CACHE_DIR, JOURNAL_FILE, compiled_templates, read_data, write_data
+from .errors import Problem
+from .layout import CONTENT_DIR, PACKAGE_DIR, PUBLICATIONS_DIR, theme_dirs
+from .output import safe_join
+
+if TYPE_CHECKING:
+    from .model import Publication
+    from .render import Plan
+
+INDEX_FILE = "patch.pickle"
+MOST_EDITED = 16  # more edited papers than this: a full rebuild is about as quick
+
+
+@dataclass(frozen=True, slots=True)
+class PatchIndex:
+    """What a quick rebuild needs of the last build, paper by paper (kept in the build cache)."""
+
+    token: str  # the cache save it goes with
+    base: str  # fingerprint of every input but the papers, and of the options and our code
+    cwd: str  # where that build ran: its warnings name paths from there
+    files: dict[str, tuple[int, int]]  # paper file name → modification time (ns), size
+    order: tuple[str, ...]  # slugs in the site's order: newest first, then by slug
+    related: dict[str, tuple[str, ...]]  # slug → slugs of its related papers
+    authors: dict[str, tuple[str, ...]]  # slug → its authors' page slugs
+    keys: dict[str, str]  # slug → citation key
+    base_keys: dict[str, str]  # slug → citation key before clashes get a letter
+    same_paper: dict[str, str]  # slug → title and first author, which find duplicate papers
+    selected: frozenset[str]  # the selected papers the home page names
+    year_pages: bool  # the site has a page per year (more papers than the list page shows)
+    shards: dict[int, str]  # token of each shard of parsed papers
+    warnings: tuple[Problem, ...]  # the last check's
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A quick rebuild: files to write and remove, and what the cache must learn of it."""
+
+    write: dict[str, bytes]  # output path → new content (only files whose bytes changed)
+    remove: tuple[str, ...]  # output paths no longer produced (a paper's renamed citation files)
+    jobs: dict[str, tuple[str, ...] | None]  # jobs whose files changed → their outputs, if they changed
+    papers: dict[str, tuple[int, int, Any, str | None]]  # edited paper files, as read
+    index: dict[str, dict[str, Any]]  # what changed in the tables of the index, by table
+
+
+def shape(pub: Publication) -> tuple[object, ...]:
+    """Return what pages other than a paper's own read of it besides its pieces (who, when, facets)."""
+    return (
+        pub.slug,
+        pub.source,
+        pub.date,
+        pub.authors,
+        pub.et_al,
+        pub.category,
+        pub.has_code,
+        pub.venue,
+        pub.tags,
+        pub.selected,
+    )
+
+
+def make_index(
+    plan: Plan,
+    token: str,
+    base: str,
+    files: dict[str, tuple[int, int]],
+    shards: dict[int, str],
+    warnings: Sequence[Problem],
+) -> PatchIndex:
+    """Return the index of a build's plan."""
+    from .cite import base_key
+    from .render import LIST_HTML_LIMIT, RECENT_ON_HOME
+    from .slugs import paper_key
+
+    views = plan.views
+    return PatchIndex(
+        token=token,
+        base=base,
+        cwd=os.getcwd(),
+        files=files,
+        order=tuple(v.pub.slug for v in views),
+        related={
+            v.pub.slug: tuple(r.pub.slug for r in rel) for v, rel in zip(views, plan.related, strict=True)
+        },
+        authors={v.pub.slug: tuple(dict.fromkeys(a.slug for a in v.authors)) for v in views},
+        keys=dict(plan.helpers.keys),
+        base_keys={v.pub.slug: base_key(v.pub) for v in views},
+        same_paper={v.pub.slug: paper_key(v.pub.title, v.pub.authors[0]) for v in views},
+        selected=frozenset([v.pub.slug for v in views if v.pub.selected][:RECENT_ON_HOME]),
+        year_pages=len(views) > LIST_HTML_LIMIT,
+        shards=dict(shards),
+        warnings=tuple(warnings),
+    )
+
+
+def save_index(project: Path, index: PatchIndex) -> None:
+    """Keep the index in the build cache."""
+    write_data(project / CACHE_DIR / INDEX_FILE, {"index": index})
+
+
+def load_index(project: Path, token: str) -> PatchIndex | None:
+    """Return the index saved with the cache of ``token``, with the quick rebuilds' changes since."""
+    index = read_data(project / CACHE_DIR / INDEX_FILE).get("index")
+    if not isinstance(index, PatchIndex) or index.token != token:
+        return None
+    journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
+    if journal.get("token") == token:
+        for table, changes in journal.get("index", {}).items():
+            getattr(index, table).update(changes)
+    return index
+
+
+def builtin_templates(project: Path) -> bool:
+    """Return whether the project renders with the built-in templates (its own may equal them).
+
+    Quick rebuilds know where the built-in templates put a paper's pieces; a project's own
+    templates may show a paper's text anywhere, and get full rebuilds.
+    """
+    folders = theme_dirs(project, "templates")
+    builtin = PACKAGE_DIR / "theme" / "templates"
+    if not builtin.is_dir():
+        builtin = PACKAGE_DIR.parent / "templates"
+    for folder in folders:
+        if folder.resolve() == builtin.resolve():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                theirs = builtin / path.relative_to(folder)
+                if not theirs.is_file() or theirs.read_bytes() != path.read_bytes():
+                    return False
+    return True
+
+
+class _GiveUp(Exception):
+    """The quick rebuild cannot give exactly a full build's output."""
+
+
+def quick_patch(
+    project: Path,
+    out: Path,
+    index: PatchIndex,
+    stats: dict[str, tuple[int, int]],
+    old_entry: Callable[[str], Any],
+) -> Patch | None:
+    """Return the quick rebuild of ``out`` after the paper files in ``stats`` changed, or None.
+
+    ``stats`` are every paper file's modification time and size; ``old_entry(name)`` is a
+    paper file's entry in the cache as the last build read it.
+    """
+    if stats.keys() != index.files.keys():
+        return None  # a paper added or removed: the site's shape changed
+    changed = sorted(name for name, stat in stats.items() if index.files[name] != stat)
+    if not changed or len(changed) > MOST_EDITED or not builtin_templates(project):
+        return None
+    try:
+        return _patch(project, out, index, stats, changed, old_entry)
+    except _GiveUp:
+        return None
+
+
+def _patch(
+    project: Path,
+    out: Path,
+    index: PatchIndex,
+    stats: dict[str, tuple[int, int]],
+    changed: list[str],
+    old_entry: Callable[[str], Any],
+) -> Patch:
+    from .build import link_problems, static_files
+    from .cite import base_key, citation_keys
+    from .facets import row_with_text
+    from .loader import PaperFile, load_publication_file, load_site
+    from .markup import MarkdownRenderer
+    from .people import make_directory
+    from .render import (
+        FEED_SIZE,
+        LIST_HTML_LIMIT,
+        RECENT_ON_HOME,
+        Fragments,
+        Helpers,
+        PaperView,
+        bib_entry,
+        entry_renderer,
+        feed_file,
+        make_environment,
+        paper_page,
+        paper_view,
+        root_for,
+        script_json,
+        search_json,
+    )
+    from .slugs import paper_key
+
+    site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
+    if site is None:
+        raise _GiveUp
+    config = site.config
+    env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
+    entry = entry_renderer(env, config)
+    env.globals["paper_entry"] = entry
+    directory = make_directory(site.people, config.members)
+    rendered: dict[tuple[str, bool], str] = {}  # the edited papers' old abstracts, as the cache has them
+    folder = project / CONTENT_DIR / PUBLICATIONS_DIR
+    file_of = {name.rpartition(".")[0]: name for name in index.files}
+    position = {slug: i for i, slug in enumerate(index.order)}
+    pages = {f"publications/{slug}/" for slug in index.order}
+    known = set(static_files(project))
+
+    # the edited papers: read and checked
+    base_keys, same = dict(index.base_keys), dict(index.same_paper)
+    same_count = Counter(same.values())
+    old: dict[str, Publication] = {}
+    new: dict[str, Publication] = {}
+    papers: dict[str, tuple[int, int, PaperFile, str | None]] = {}
+    for name in changed:
+        slug = name.rpartition(".")[0]
+        cached = old_entry(name)
+        if (
+            cached is None
+            or tuple(cached[:2]) != index.files[name]
+            or cached[2].publication is None
+            or cached[2].problems  # its warnings are among the last build's: a full rebuild drops them
+        ):
+            raise _GiveUp
+        before: Publication = cached[2].publication
+        if cached[3] is not None:
+            rendered[before.abstract, True] = cached[3]
+        paper = load_publication_file(folder / name)
+        after = paper.publication
+        if paper.problems or after is None or shape(after) != shape(before) or slug in index.selected:
+            raise _GiveUp
+        if link_problems(after, known, pages):
+            raise _GiveUp
+        duplicate = paper_key(after.title, after.authors[0])
+        if same[slug] != duplicate:  # which papers are told to be the same: only if none was or is
+            if same_count[same[slug]] != 1 or same_count[duplicate] != 0:
+                raise _GiveUp
+            same_count[same[slug]] -= 1
+            same_count[duplicate] += 1
+            same[slug] = duplicate
+        base_keys[slug] = base_key(after)
+        old[slug], new[slug] = before, after
+        papers[name] = (*stats[name], paper, None)
+    markdown = MarkdownRenderer(rendered)
+    for name, (mtime, size, paper, _) in papers.items():
+        after = paper.publication
+        papers[name] = (
+            mtime,
+            size,
+            paper,
+            markdown.render(after.abstract) if after and after.abstract else None,
+        )
+
+    publications: dict[str, Publication] = dict(new)
+
+    def pub_of(slug: str) -> Publication:
+        pub = publications.get(slug)
+        if pub is None:
+            pub = load_publication_file(folder / file_of[slug]).publication
+            if pub is None:
+                raise _GiveUp
+            publications[slug] = pub
+        return pub
+
+    views: dict[tuple[str, bool], PaperView] = {}
+
+    def view_of(slug: str, abstract: bool = False) -> PaperView:
+        """Return a paper's view; its abstract only when asked (brief entries, pagers, the feed show none)."""
+        view = views.get((slug, abstract))
+        if view is None:
+            view = views[slug, abstract] = paper_view(pub_of(slug), directory, markdown if abstract else None)
+        return view
+
+    # citation keys: the papers sharing an edited paper's old or new base key get theirs again
+    # (letters in date order, as a full build gives them), and their own pages with them
+    keys = dict(index.keys)
+    groups = {index.base_keys[slug] for slug in new} | {base_keys[slug] for slug in new}
+    members = [slug for slug, key in base_keys.items() if key in groups]
+    if len(members) > 8 * MOST_EDITED:
+        raise _GiveUp
+    keys.update(citation_keys([pub_of(slug) for slug in members]))
+    rekeyed = sorted(slug for slug in members if keys[slug] != index.keys[slug])
+
+    # the output files as they will be, and as the last build left them (None: it had none)
+    texts: dict[str, bytes] = {}
+    originals: dict[str, bytes | None] = {}
+
+    def text(rel: str) -> bytes:
+        if rel not in texts:
+            try:
+                texts[rel] = originals[rel] = safe_join(out, rel).read_bytes()
+            except OSError:
+                raise _GiveUp from None
+        return texts[rel]
+
+    def splice(rel: str, before: str, after: str) -> None:
+        page, old_piece = text(rel), before.encode("utf-8")
+        if page.count(old_piece) != 1:
+            raise _GiveUp  # not as the last build wrote it
+        if before != after:
+            texts[rel] = page.replace(old_piece, after.encode("utf-8"))
+
+    related_by: dict[str, list[str]] = {}
+    for slug in new:
+        related_by[slug] = []
+    for slug, rel_slugs in index.related.items():
+        for other in rel_slugs:
+            if other in related_by:
+                related_by[other].append(slug)
+    old_helpers = Helpers(directory, index.keys, config.base_url)
+    helpers = Helpers(directory, keys, config.base_url)
+    full: set[str] = set()  # paper pages rendered again whole
+    feed = False
+    removed: list[str] = []
+    renamed: dict[str, tuple[str, ...]] = {}
+    for slug, after in new.items():
+        i = position[slug]
+        before_view, after_view = paper_view(old[slug], directory, markdown), view_of(slug, abstract=True)
+        lists = [(f"authors/{author}/index.html", True) for author in index.authors[slug]]
+        lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
+        if i < LIST_HTML_LIMIT:
+            lists.append(("publications/index.html", False))
+        if index.year_pages:
+            lists.append((f"publications/years/{after.year}/index.html", False))
+        if i < RECENT_ON_HOME:
+            lists.append(("index.html", False))
+        for rel, brief in lists:
+            root = root_for(rel)
+            splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
+        _splice_row(text, texts, slug, old[slug], after, script_json, row_with_text)
+        splice("publications/search.json", search_json(old[slug]), search_json(after))
+        full.update(index.order[max(0, i - 1) : i + 2])
+        feed = feed or (bool(config.base_url) and i < FEED_SIZE)
+    for slug in sorted({*new, *rekeyed}):
+        splice(
+            "publications.bib",
+            bib_entry(old.get(slug) or pub_of(slug), old_helpers, Fragments(), b""),
+            bib_entry(pub_of(slug), helpers, Fragments(), b""),
+        )
+    if rekeyed:
+        _splice_keys(text, texts, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
+    for slug in rekeyed:
+        full.add(slug)
+        stem = f"publications/{slug}/"
+        removed += [f"{stem}{index.keys[slug]}{suffix}" for suffix in (".bib", ".ris", ".json")]
+        renamed[f"paper:{slug}"] = (
+            f"{stem}index.html",
+            *(f"{stem}{keys[slug]}{suffix}" for suffix in (".bib", ".ris", ".json")),
+        )
+
+    # whole pages: the edited papers' own, their neighbours' (their pagers show the titles), the feed
+    for slug in sorted(full):
+        i = position[slug]
+        newer = view_of(index.order[i - 1]) if i > 0 else None
+        older = view_of(index.order[i + 1]) if i + 1 < len(index.order) else None
+        related = [view_of(other) for other in index.related[slug]]
+        for rel, page in paper_page(
+            site, env, view_of(slug, abstract=True), newer, older, related, helpers, Fragments(), b""
+        ):
+            _note_original(rel, out, originals)
+            texts[rel] = page.encode("utf-8")
+    if feed:
+        newest = [view_of(slug) for slug in index.order[:FEED_SIZE]]
+        for rel, page in feed_file(site, env, newest, helpers):
+            _note_original(rel, out, originals)
+            texts[rel] = page.encode("utf-8")
+
+    write = {}
+    for rel, data in texts.items():
+        if data != originals.get(rel):
+            write[rel] = data
+    jobs: dict[str, tuple[str, ...] | None] = {_job_of(rel): None for rel in [*write, *removed]}
+    jobs.update(renamed)
+    tables: dict[str, dict[str, Any]] = {
+        "files": {name: stats[name] for name in changed},
+        "keys": {slug: keys[slug] for slug in rekeyed},
+        "base_keys": {slug: base_keys[slug] for slug in new},
+        "same_paper": {slug: same[slug] for slug in new},
+    }
+    return Patch(write, tuple(removed), jobs, papers, tables)
+
+
+def _note_original(rel: str, out: Path, originals: dict[str, bytes | None]) -> None:
+    """Note a file's bytes before a whole page replaces it (None when the last build had none)."""
+    if rel not in originals:
+        try:
+            originals[rel] = safe_join(out, rel).read_bytes()
+        except OSError:
+            originals[rel] = None
+
+
+ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is looked for
+
+
+def _splice_row(
+    text: Callable[[str], bytes],
+    texts: dict[str, bytes],
+    slug: str,
+    before: Publication,
+    after: Publication,
+    script_json: Callable[[object], str],
+    row_with_text: Callable[[list[Any], Publication], list[Any]],
+) -> None:
+    """Replace a paper's row of the filter index inlined in the publications page."""
+    rel = "publications/index.html"
+    page = text(rel)
+    start_text = ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8")
+    if page.count(start_text) != 1:
+        raise _GiveUp
+    start = page.index(start_text)
+    window = page[start : start + ROW_WINDOW].decode("utf-8", errors="ignore")
+    try:
+        row, end = json.JSONDecoder().raw_decode(window)
+    except ValueError:
+        raise _GiveUp from None
+    old_text = window[:end].encode("utf-8")
+    if (
+        not isinstance(row, list)
+        or row_with_text(row, before) != row
+        or old_text != script_json(row).encode()
+    ):
+        raise _GiveUp
+    new_text = script_json(row_with_text(row, after)).encode("utf-8")
+    texts[rel] = page[:start] + new_text + page[start + len(old_text) :]
+
+
+def _splice_keys(
+    text: Callable[[str], bytes], texts: dict[str, bytes], changes: list[tuple[int, str, str]]
+) -> None:
+    """Change papers' citation keys (at their positions, from what to what) in the filter index."""
+    rel = "publications/index.html"
+    page = text(rel)
+    opening = b'"keys":['
+    if page.count(opening) != 1:
+        raise _GiveUp
+    start = page.index(opening) + len(opening)
+    end = page.index(b"]", start)
+    keys = page[start:end].split(b",")  # citation keys are letters and digits only
+    for i, before, after in changes:
+        if i >= len(keys) or keys[i] != json.dumps(before).encode():
+            raise _GiveUp
+        keys[i] = json.dumps(after).encode()
+    texts[rel] = page[:start] + b",".join(keys) + page[end:]
+
+
+def _job_of(rel: str) -> str:
+    """Return the name of the job that writes an output file (see render.plan_site)."""
+    parts = rel.split("/")
+    if rel in ("publications/index.html", "publications/search.json"):
+        return "publications"
+    if parts[0] == "publications" and parts[1] == "years":
+        return f"year:{parts[2]}"
+    if parts[0] == "publications":
+        return f"paper:{parts[1]}"
+    if parts[0] == "authors":
+        return f"author:{parts[1]}"
+    return {"index.html": "home", "publications.bib": "bib", "feed.xml": "feed"}[rel]

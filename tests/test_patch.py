@@ -1,0 +1,222 @@
+"""Quick rebuilds (patch.py): an edit to papers' text is spliced into the pages, exactly as a cold build.
+
+Every test compares the whole output folder with a build from scratch of the same content,
+and checks which way the rebuild went (the quick one reports "patching" and reads nothing
+else; the usual one goes on to "reading").
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import site_builder.render
+from site_builder.build import build
+from site_builder.errors import ProblemsError
+
+from .helpers import files, make_project, snapshot, write_paper
+
+SITE = """\
+title: Test Lab
+description: A lab used by the tests.
+author: Test Lab
+base_url: https://lab.example.org/
+members:
+  - Ada Lovelace
+  - Grace Hopper
+"""
+
+PEOPLE = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Emmy Noether", "Kurt Gödel", "Lise Meitner"]
+WORDS = ["Learning", "Learning", "Learning", "Sparse", "Robust", "Learning", "Dense", "Learning"]
+
+
+def paper_text(i: int) -> str:
+    """Return a paper file: papers share days, first authors and first title words (key clashes)."""
+    first = PEOPLE[i % 3]  # three first authors …
+    authors = [first, PEOPLE[(i + 2) % 6], PEOPLE[(i + 4) % 6]]
+    day = 1 + (i % 5) * 3  # … five days per year, several papers on each
+    year = 2021 + i % 3
+    links = f'  pdf: "https://arxiv.org/pdf/2101.{i:05d}"\n'
+    if i % 4 == 0:
+        links += f'  code: "https://github.com/lab/p{i}"\n'
+    return (
+        f'title: "{WORDS[i % len(WORDS)]} things number {i} <b>with</b> & markup"\n'
+        f"authors: [{', '.join(repr(a) for a in authors)}]\n"
+        f'date: "{year}-03-{day:02d}"\n'
+        f'category: "{["cs.CV", "cs.LG", "cs.CL"][i % 3]}"\n'
+        f"tags: [{'vision' if i % 2 else 'language'}, {'video' if i % 5 == 0 else 'audio'}]\n"
+        f'venue: "{["CVPR", "NeurIPS", "ACL"][i % 3]} {year}"\n'
+        f"has_code: {'true' if i % 4 == 0 else 'false'}\n"
+        f"selected: {'true' if i == 7 else 'false'}\n"
+        f"links:\n{links}"
+        "abstract: |\n"
+        f"  We study *thing* {i} with $x^{i % 4 + 2}$ and `code`; results improve by {i}\\%.\n"
+    )
+
+
+PAPERS = 36
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A built project whose list page shows 8 papers (the rest are on year pages)."""
+    monkeypatch.setattr(site_builder.render, "LIST_HTML_LIMIT", 8)
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(PAPERS):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    return project
+
+
+def rebuild(project: Path) -> list[str]:
+    """Rebuild ``project`` into its output folder; return the stages it went through."""
+    stages: list[str] = []
+    build(project, project.parent / "out", progress=lambda stage, done, total: stages.append(stage))
+    return list(dict.fromkeys(stages))
+
+
+def assert_as_cold(project: Path) -> None:
+    cold = project.parent / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    build(project, cold, use_cache=False)
+    built, expected = files(project.parent / "out"), files(cold)
+    assert built.keys() == expected.keys()
+    assert [rel for rel in built if built[rel] != expected[rel]] == []
+
+
+def change(project: Path, slug: str, pattern: str, replacement: str) -> None:
+    path = project / "content" / "publications" / f"{slug}.yaml"
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(pattern, replacement, text, count=1, flags=re.M)
+    assert new != text
+    path.write_text(new, encoding="utf-8")
+
+
+QUICK = ["patching", "saving the cache"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "pattern", "replacement"),
+    [
+        ("paper-20", r"things number", "things, numbered"),  # same first word: same key
+        ("paper-00", r"^title: \"Learning", 'title: "Teaching'),  # leaves a clash group: letters shift
+        ("paper-03", r"^title: \"Sparse", 'title: "Learning'),  # joins one
+        ("paper-11", r"results improve", "results **really** improve, see $y_2$,"),  # the abstract
+        ("paper-13", r"^links:\n", 'links:\n  slides: "https://example.org/s.pdf"\n'),  # a link
+        ("paper-35", r"things number", "Things Number"),  # the newest: home page and feed
+        ("paper-08", r"<b>with</b>", "<script>alert(1)</script>"),  # escaped as everywhere
+    ],
+)
+def test_a_text_edit_is_spliced_in_and_equals_a_cold_build(
+    site: Path, slug: str, pattern: str, replacement: str
+) -> None:
+    change(site, slug, pattern, replacement)
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    assert rebuild(site) == []  # nothing more to do
+
+
+def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site: Path) -> None:
+    out = site.parent / "out"
+    before = snapshot(out)
+    change(site, "paper-00", r"^title: \"Learning", 'title: "Teaching')
+    change(site, "paper-01", r"things number", "items number")
+    assert rebuild(site) == QUICK  # two papers at once
+    assert_as_cold(site)
+    after = snapshot(out)
+    kept = [rel for rel in before if rel in after and after[rel][0] == before[rel][0]]
+    assert len(kept) > len(before) / 2 and all(after[rel][1] == before[rel][1] for rel in kept)
+    change(site, "paper-00", r"^title: \"Teaching", 'title: "Learning')  # back into its group
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    change(site, "paper-04", r"^affiliations:.*\n|^date:", 'affiliations: ["Lab"]\ndate:')
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    # a change to site.yaml rebuilds the usual way, from the cache the quick rebuilds kept up to date
+    (site / "site.yaml").write_text(SITE.replace("A lab used", "The lab used"), encoding="utf-8")
+    assert "reading" in rebuild(site)
+    assert_as_cold(site)
+    change(site, "paper-01", r"items number", "things number")  # and quick again after it
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+
+
+@pytest.mark.parametrize(
+    ("slug", "pattern", "replacement"),
+    [
+        ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
+        ("paper-05", r"^authors: \[", "authors: ['Marie Curie', "),  # author pages, co-authors
+        ("paper-05", r"^tags: \[", "tags: [new, "),  # facets
+        ("paper-05", r"^venue: \"", 'venue: "Workshop at '),  # facets
+        ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
+        ("paper-05", r"^title: .*", 'title: "Learning things number 2 <b>with</b> & markup"'),  # a duplicate
+    ],
+)
+def test_an_edit_to_the_site_shape_takes_the_usual_way(
+    site: Path, slug: str, pattern: str, replacement: str
+) -> None:
+    change(site, slug, pattern, replacement)
+    stages = rebuild(site)
+    assert stages[0] == "patching" and "reading" in stages
+    assert_as_cold(site)
+
+
+def test_added_papers_and_the_projects_own_templates_take_the_usual_way(site: Path) -> None:
+    write_paper(site, "paper-99", paper_text(99))
+    assert "reading" in rebuild(site)
+    assert_as_cold(site)
+    entry = site / "templates" / "_paper.html"
+    entry.write_text(entry.read_text(encoding="utf-8").replace('class="paper"', 'class="paper own"'))
+    rebuild(site)
+    change(site, "paper-20", r"things number", "things, numbered")
+    assert "reading" in rebuild(site)
+    assert_as_cold(site)
+
+
+def test_a_mistake_in_an_edited_paper_is_reported_and_nothing_is_written(site: Path) -> None:
+    before = snapshot(site.parent / "out")
+    change(site, "paper-05", r"^authors:", "unknown_key: 1\nauthors:")
+    with pytest.raises(ProblemsError) as caught:
+        rebuild(site)
+    assert [(p.line, p.message) for p in caught.value.problems] == [(2, "unknown key 'unknown_key'")]
+    assert snapshot(site.parent / "out") == before
+
+
+def test_a_page_not_as_the_last_build_wrote_it_makes_the_quick_rebuild_give_up(site: Path) -> None:
+    page = site.parent / "out" / "publications" / "years" / "2023" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("things number 20 ", "things number twenty "), encoding="utf-8")
+    change(site, "paper-20", r"things number", "things, numbered")
+    assert "reading" in rebuild(site)  # the old entry is not there: the usual rebuild
+    assert_as_cold(site)
+
+
+def test_a_quick_rebuild_reports_the_warnings_of_the_last_check(site: Path) -> None:
+    change(site, "paper-06", r"^title: .*", 'title: "Learning things number 0 <b>with</b> & markup"')
+    first = build(site, site.parent / "out")  # the same title and first author as paper-00
+    original = site / "content" / "publications" / "paper-00.yaml"
+    assert [w.message for w in first.warnings] == [
+        f"the same paper as {original} (same title and first author)"
+    ]
+    change(site, "paper-20", r"things number", "things, numbered")
+    stages: list[str] = []
+    again = build(site, site.parent / "out", progress=lambda stage, done, total: stages.append(stage))
+    assert "reading" not in stages
+    assert again.warnings == first.warnings
+    assert_as_cold(site)
+
+
+def test_papers_of_one_day_are_listed_by_file_name_so_a_new_title_moves_nothing(site: Path) -> None:
+    def order() -> list[str]:
+        page = (site.parent / "out" / "publications" / "years" / "2021" / "index.html").read_text()
+        return re.findall(r'<li class="paper" id="(paper-\d+)">', page)
+
+    before = order()
+    same_day = [slug for slug in before if slug in ("paper-00", "paper-15", "paper-30")]
+    assert same_day == ["paper-00", "paper-15", "paper-30"]  # all of 2021-03-01, by file name
+    change(site, "paper-30", r"^title: \"Dense", 'title: "A')  # first by title now
+    assert rebuild(site) == QUICK
+    assert order() == before
