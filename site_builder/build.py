@@ -107,7 +107,8 @@ def load_checked(
     fatal = problems if strict else errors_only(problems)
     if fatal or site is None:
         raise ProblemsError(fatal or problems)
-    return site, [p for p in problems if p.severity is Severity.WARNING]
+    warnings = [p for p in problems if p.severity is Severity.WARNING]
+    return site, sorted(warnings, key=lambda p: (p.path, p.line or 0))  # as errors are (ProblemsError)
 
 
 FORKED_CHECK_FROM = 2000  # output folders from which their check runs in a process of its own
@@ -308,7 +309,7 @@ def _quick(
     outputs.update(dict.fromkeys(patch.remove))
     cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, patch.index)
     summary = cache.summary
-    return BuildResult(out, summary["pages"], summary["files"], summary["papers"], index.warnings)
+    return BuildResult(out, summary["pages"], summary["files"], summary["papers"], patch.warnings)
 
 
 # mtime, size, the file as read (with a digest of its bytes), its abstract's HTML

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 6
+FORMAT = 7
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
@@ -137,8 +137,8 @@ class BuildCache:
     papers: dict[str, tuple[int, int, Any, str | None]] = field(default_factory=dict)  # file → parsed
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)  # job → key, outputs
     complete: bool = True  # False while a rebuild updates the output in place
-    related: tuple[bytes, list[list[int]]] | None = None  # related papers, by what they depend on
-    authors: tuple[bytes, list[Any]] | None = None  # papers grouped by author, likewise
+    related: tuple[bytes, Any, Any] | None = None  # related papers: digest of what they read, rows, that
+    authors: tuple[bytes, Any, Any] | None = None  # papers grouped by author, likewise
     fragments: dict[tuple[Any, ...], str] = field(default_factory=dict)  # per-paper pieces of site files
     cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
 

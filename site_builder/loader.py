@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,7 +125,6 @@ def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Public
     publications: list[Publication] = []
     problems: list[Problem] = []
     stems: dict[str, str] = {}
-    keys: dict[str, str] = {}
     for path in sorted(papers):
         shown = display_path(path)
         if path.stem in stems:
@@ -134,22 +133,36 @@ def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Public
         stems[path.stem] = shown
         paper = papers[path]
         problems.extend(paper.problems)
-        publication = paper.publication
-        if publication is None:
-            continue
-        key = paper_key(publication.title, publication.authors[0])
-        if key in keys:
-            problems.append(
-                Problem(
-                    shown, 1, f"the same paper as {keys[key]} (same title and first author)", Severity.WARNING
-                )
-            )
-        keys.setdefault(key, shown)
-        publications.append(publication)
+        if paper.publication is not None:
+            publications.append(paper.publication)
+    problems += duplicate_papers((pub.source, paper_key(pub.title, pub.authors[0])) for pub in publications)
     # Papers of one day are in file-name order, as Jekyll lists posts: fixing a title never
     # moves a paper, so an edit changes only the pages that show it (see patch.py).
     publications.sort(key=lambda p: (-p.date.toordinal(), p.slug))
     return publications, problems
+
+
+def duplicate_papers(papers: Iterable[tuple[str, str]]) -> list[Problem]:
+    """Warn about each paper with the title and first author of an earlier one.
+
+    ``papers`` are each file's path as shown and :func:`~site_builder.slugs.paper_key`, in
+    file-name order; the first file of a kind is the one the others are told to match.
+    """
+    first: dict[str, str] = {}
+    problems = []
+    for shown, key in papers:
+        if key in first:
+            problems.append(
+                Problem(
+                    shown,
+                    1,
+                    f"the same paper as {first[key]} (same title and first author)",
+                    Severity.WARNING,
+                )
+            )
+        else:
+            first[key] = shown
+    return problems
 
 
 def load_publications(content: Path) -> tuple[list[Publication], list[Problem]]:

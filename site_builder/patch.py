@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import CACHE_DIR, JOURNAL_FILE, compiled_templates, read_data, write_data
 from .errors import Problem
-from .layout import CONTENT_DIR, PACKAGE_DIR, PUBLICATIONS_DIR, theme_dirs
+from .layout import CONTENT_DIR, PACKAGE_DIR, PUBLICATIONS_DIR, display_path, theme_dirs
 from .output import safe_join
 
 if TYPE_CHECKING:
@@ -60,7 +59,8 @@ class PatchIndex:
     selected: frozenset[str]  # the selected papers the home page names
     year_pages: bool  # the site has a page per year (more papers than the list page shows)
     shards: dict[int, str]  # token of each shard of parsed papers
-    warnings: tuple[Problem, ...]  # the last check's
+    warnings: tuple[Problem, ...]  # the last check's, but for duplicate papers
+    duplicates: dict[str, Problem]  # slug → the warning that it is the same paper as another
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,8 @@ class Patch:
     remove: tuple[str, ...]  # output paths no longer produced (a paper's renamed citation files)
     jobs: dict[str, tuple[str, ...] | None]  # jobs whose files changed → their outputs, if they changed
     papers: dict[str, tuple[int, int, Any, str | None]]  # edited paper files, as read
-    index: dict[str, dict[str, Any]]  # what changed in the tables of the index, by table
+    index: dict[str, dict[str, Any]]  # what changed in the tables of the index, by table (None: removed)
+    warnings: tuple[Problem, ...]  # as a full rebuild's check would give them
 
 
 def shape(pub: Publication) -> tuple[object, ...]:
@@ -98,12 +99,22 @@ def make_index(
     shards: dict[int, str],
     warnings: Sequence[Problem],
 ) -> PatchIndex:
-    """Return the index of a build's plan."""
+    """Return the index of a build's plan; ``warnings`` are its check's (as ``load_checked`` gives them)."""
     from .cite import base_key
+    from .loader import duplicate_papers
     from .render import LIST_HTML_LIMIT, RECENT_ON_HOME
     from .slugs import paper_key
 
     views = plan.views
+    same = {v.pub.slug: paper_key(v.pub.title, v.pub.authors[0]) for v in views}
+    pubs = {v.pub.slug: v.pub for v in views}
+    by_name = [pubs[name.rpartition(".")[0]] for name in sorted(files)]
+    slug_of = {pub.source: pub.slug for pub in by_name}
+    duplicates = {
+        slug_of[problem.path]: problem
+        for problem in duplicate_papers((pub.source, same[pub.slug]) for pub in by_name)
+    }
+    told = set(duplicates.values())
     return PatchIndex(
         token=token,
         base=base,
@@ -116,11 +127,12 @@ def make_index(
         authors={v.pub.slug: tuple(dict.fromkeys(a.slug for a in v.authors)) for v in views},
         keys=dict(plan.helpers.keys),
         base_keys={v.pub.slug: base_key(v.pub) for v in views},
-        same_paper={v.pub.slug: paper_key(v.pub.title, v.pub.authors[0]) for v in views},
+        same_paper=same,
         selected=frozenset([v.pub.slug for v in views if v.pub.selected][:RECENT_ON_HOME]),
         year_pages=len(views) > LIST_HTML_LIMIT,
         shards=dict(shards),
-        warnings=tuple(warnings),
+        warnings=tuple(w for w in warnings if w not in told),
+        duplicates=duplicates,
     )
 
 
@@ -136,8 +148,13 @@ def load_index(project: Path, token: str) -> PatchIndex | None:
         return None
     journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
     if journal.get("token") == token:
-        for table, changes in journal.get("index", {}).items():
-            getattr(index, table).update(changes)
+        for name, changes in journal.get("index", {}).items():
+            table = getattr(index, name)
+            for key, value in changes.items():
+                if value is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = value
     return index
 
 
@@ -200,7 +217,7 @@ def _patch(
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
     from .facets import row_with_text
-    from .loader import PaperFile, load_publication_file, load_site
+    from .loader import PaperFile, duplicate_papers, load_publication_file, load_site
     from .markup import MarkdownRenderer
     from .people import make_directory
     from .render import (
@@ -222,24 +239,13 @@ def _patch(
     )
     from .slugs import paper_key
 
-    site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
-    if site is None:
-        raise _GiveUp
-    config = site.config
-    env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
-    entry = entry_renderer(env, config)
-    env.globals["paper_entry"] = entry
-    directory = make_directory(site.people, config.members)
     rendered: dict[tuple[str, bool], str] = {}  # the edited papers' old abstracts, as the cache has them
     folder = project / CONTENT_DIR / PUBLICATIONS_DIR
-    file_of = {name.rpartition(".")[0]: name for name in index.files}
-    position = {slug: i for i, slug in enumerate(index.order)}
     pages = {f"publications/{slug}/" for slug in index.order}
     known = set(static_files(project))
 
-    # the edited papers: read and checked
+    # the edited papers, read and checked first: an edit to a paper's shape gives up at once
     base_keys, same = dict(index.base_keys), dict(index.same_paper)
-    same_count = Counter(same.values())
     old: dict[str, Publication] = {}
     new: dict[str, Publication] = {}
     papers: dict[str, tuple[int, int, PaperFile, str | None]] = {}
@@ -250,7 +256,7 @@ def _patch(
             cached is None
             or tuple(cached[:2]) != index.files[name]
             or cached[2].publication is None
-            or cached[2].problems  # its warnings are among the last build's: a full rebuild drops them
+            or cached[2].problems  # the last build had no paper with an error: for safety
         ):
             raise _GiveUp
         before: Publication = cached[2].publication
@@ -262,16 +268,20 @@ def _patch(
             raise _GiveUp
         if link_problems(after, known, pages):
             raise _GiveUp
-        duplicate = paper_key(after.title, after.authors[0])
-        if same[slug] != duplicate:  # which papers are told to be the same: only if none was or is
-            if same_count[same[slug]] != 1 or same_count[duplicate] != 0:
-                raise _GiveUp
-            same_count[same[slug]] -= 1
-            same_count[duplicate] += 1
-            same[slug] = duplicate
+        same[slug] = paper_key(after.title, after.authors[0])
         base_keys[slug] = base_key(after)
         old[slug], new[slug] = before, after
         papers[name] = (*stats[name], paper, None)
+    site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
+    if site is None:
+        raise _GiveUp
+    config = site.config
+    env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
+    entry = entry_renderer(env, config)
+    env.globals["paper_entry"] = entry
+    directory = make_directory(site.people, config.members)
+    file_of = {name.rpartition(".")[0]: name for name in index.files}
+    position = {slug: i for i, slug in enumerate(index.order)}
     markdown = MarkdownRenderer(rendered)
     for name, (mtime, size, paper, _) in papers.items():
         after = paper.publication
@@ -402,13 +412,26 @@ def _patch(
             write[rel] = data
     jobs: dict[str, tuple[str, ...] | None] = {_job_of(rel): None for rel in [*write, *removed]}
     jobs.update(renamed)
+    # which papers are told to be the same as another: found again when a title changed that
+    duplicates = dict(index.duplicates)
+    if any(same[slug] != index.same_paper[slug] for slug in new):
+        shown = [(name.rpartition(".")[0], display_path(folder / name)) for name in sorted(index.files)]
+        found = duplicate_papers((path, same[slug]) for slug, path in shown)
+        slug_of = {path: slug for slug, path in shown}
+        duplicates = {slug_of[problem.path]: problem for problem in found}
     tables: dict[str, dict[str, Any]] = {
         "files": {name: stats[name] for name in changed},
         "keys": {slug: keys[slug] for slug in rekeyed},
         "base_keys": {slug: base_keys[slug] for slug in new},
         "same_paper": {slug: same[slug] for slug in new},
+        "duplicates": {
+            slug: duplicates.get(slug)
+            for slug in duplicates.keys() | index.duplicates.keys()
+            if duplicates.get(slug) != index.duplicates.get(slug)
+        },
     }
-    return Patch(write, tuple(removed), jobs, papers, tables)
+    warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
+    return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings))
 
 
 def _note_original(rel: str, out: Path, originals: dict[str, bytes | None]) -> None:

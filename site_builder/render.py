@@ -585,13 +585,15 @@ class ShapeMemo:
     Related papers and author groups depend on who wrote what and when, not on titles or
     abstracts: a rebuild after such an edit reuses the last answer. The answer is found
     again by the papers' views (a preview keeps those of unchanged papers, so only edited
-    ones are compared), else by a digest of the facts; a build keeps :meth:`state` in its
-    cache and :meth:`seed` s the next build with it.
+    ones are compared), else by a digest of the facts; when the facts changed, an ``update``
+    may amend the last answer instead of computing it anew. A build keeps :meth:`state` in
+    its cache and :meth:`seed` s the next build with it.
     """
 
     def __init__(self) -> None:
         self._key: bytes | None = None
         self._value: Any = None
+        self._shape: list[Any] | None = None  # the facts of the last answer
         self._views: list[PaperView] | None = None  # the views the answer was last given for
 
     def get(
@@ -599,8 +601,13 @@ class ShapeMemo:
         ordered: list[PaperView],
         facts: Callable[[PaperView], Any],
         compute: Callable[[list[Any]], Any],
+        update: Callable[[list[Any], list[Any], Any], Any] | None = None,
     ) -> Any:
-        """Return the answer for ``ordered`` (views in date order), computed when the facts changed."""
+        """Return the answer for ``ordered`` (views in date order), computed when the facts changed.
+
+        ``update(old facts, new facts, old answer)`` returns the new answer, or None when it
+        cannot tell it more cheaply than ``compute(new facts)``.
+        """
         last = self._views
         same = (
             last is not None
@@ -611,17 +618,21 @@ class ShapeMemo:
             shape = [facts(v) for v in ordered]
             key = fingerprint(shape)
             if self._key != key:
-                self._key, self._value = key, compute(shape)
+                value = None
+                if update is not None and self._shape is not None:
+                    value = update(self._shape, shape, self._value)
+                self._key, self._value = key, compute(shape) if value is None else value
+            self._shape = shape
         self._views = ordered
         return self._value
 
-    def state(self) -> tuple[bytes, Any] | None:
-        """Return what a build keeps: the digest of the facts and the answer."""
-        return (self._key, self._value) if self._key is not None else None
+    def state(self) -> tuple[bytes, Any, list[Any] | None] | None:
+        """Return what a build keeps: the digest of the facts, the answer and the facts."""
+        return (self._key, self._value, self._shape) if self._key is not None else None
 
-    def seed(self, state: tuple[bytes, Any] | None) -> None:
+    def seed(self, state: tuple[bytes, Any, list[Any] | None] | None) -> None:
         """Start from a kept state (found again by the digest of the facts only)."""
-        self._key, self._value = state if state is not None else (None, None)
+        self._key, self._value, self._shape = state if state is not None else (None, None, None)
         self._views = None
 
 
@@ -639,7 +650,7 @@ def by_date(views: Sequence[PaperView]) -> list[int]:
     return sorted(range(len(views)), key=lambda i: (-views[i].pub.date.toordinal(), views[i].pub.slug))
 
 
-def _related_facts(v: PaperView) -> tuple[object, ...]:
+def _related_facts(v: PaperView) -> RelatedFacts:
     return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
 
 
@@ -647,12 +658,13 @@ def related_papers(views: Sequence[PaperView], order: list[int] | None = None) -
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
     The answer depends only on each paper's authors, tags, category and date, so a rebuild
-    after a title or an abstract was edited reuses the last answer. ``order`` is
-    :func:`by_date` of the views, when the caller has it.
+    after a title or an abstract was edited reuses the last answer, and one after a paper's
+    authors or tags changed computes again only the papers that share some with it.
+    ``order`` is :func:`by_date` of the views, when the caller has it.
     """
     order = by_date(views) if order is None else order
     ordered = [views[i] for i in order]
-    rows = RELATED_PAPERS.get(ordered, _related_facts, lambda _: related_indexes(ordered))
+    rows = RELATED_PAPERS.get(ordered, _related_facts, related_rows, _updated_related_rows)
     related: list[list[PaperView]] = [[] for _ in views]
     for i, row in zip(order, rows, strict=True):
         related[i] = [ordered[j] for j in row]
@@ -660,48 +672,104 @@ def related_papers(views: Sequence[PaperView], order: list[int] | None = None) -
 
 
 def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
-    """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
+    """Return, per paper, the most related others (positions in ``views``): see :func:`related_rows`."""
+    return related_rows([_related_facts(v) for v in views])
 
-    Candidates come from indexes by author and tag, limited to the papers nearest in date
-    for prolific authors and common tags, so the cost grows with the site, not its square;
-    ties go to the nearest in date.
-    """
-    by_author: dict[str, list[int]] = {}
-    by_tag: dict[str, list[int]] = {}
-    by_category: dict[str, list[int]] = {}
-    for i, view in enumerate(views):
-        for slug in {a.slug for a in view.authors}:
-            by_author.setdefault(slug, []).append(i)
-        for tag in set(view.pub.tags):
-            by_tag.setdefault(tag, []).append(i)
-        if view.pub.category:
-            by_category.setdefault(view.pub.category, []).append(i)
-    related: list[list[int]] = []
-    shift = max(1, len(views).bit_length())  # positions and distances fit in this many bits
-    shift2, mask = 2 * shift, (1 << shift) - 1
-    for i, view in enumerate(views):
+
+RelatedFacts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
+
+
+class _Related:
+    """The papers by author, tag and category, to find each paper's related ones."""
+
+    def __init__(self, shape: Sequence[RelatedFacts]) -> None:
+        self.shape = shape
+        self.by_author: dict[str, list[int]] = {}
+        self.by_tag: dict[str, list[int]] = {}
+        self.by_category: dict[str, list[int]] = {}
+        for i, (_, authors, tags, category) in enumerate(shape):
+            for slug in set(authors):
+                self.by_author.setdefault(slug, []).append(i)
+            for tag in set(tags):
+                self.by_tag.setdefault(tag, []).append(i)
+            if category:
+                self.by_category.setdefault(category, []).append(i)
+        self.shift = max(1, len(shape).bit_length())  # positions and distances fit in this many bits
+
+    def row(self, i: int) -> list[int]:
+        """Return the most related papers of paper ``i``, best first."""
+        shape = self.shape
+        _, authors, tags, category = shape[i]
         scores: dict[int, int] = {}
-        for slug in {a.slug for a in view.authors}:
-            for j in _near(by_author[slug], i):
+        for slug in set(authors):
+            for j in _near(self.by_author[slug], i):
                 scores[j] = scores.get(j, 0) + 3
-        for tag in set(view.pub.tags):
-            for j in _near(by_tag[tag], i):
+        for tag in set(tags):
+            for j in _near(self.by_tag[tag], i):
                 scores[j] = scores.get(j, 0) + 2
-        category = view.pub.category
         if category:
             for j in scores:
-                if views[j].pub.category == category:
+                if shape[j][3] == category:
                     scores[j] += 1
             if len(scores) <= RELATED:  # few shared people or tags: nearest papers of the category
-                same = by_category[category]
+                same = self.by_category[category]
                 k = bisect.bisect_left(same, i)
                 for j in sorted(same[max(0, k - RELATED) : k + RELATED + 1], key=lambda j: (abs(j - i), j)):
                     scores.setdefault(j, 1)
         scores.pop(i, None)
         # best first: highest score, then nearest in date, then position, as one integer each
+        shift = self.shift
+        shift2, mask = 2 * shift, (1 << shift) - 1
         best = sorted(((-score << shift2) | (abs(j - i) << shift) | j) for j, score in scores.items())
-        related.append([k & mask for k in best[:RELATED]])
-    return related
+        return [k & mask for k in best[:RELATED]]
+
+
+def related_rows(shape: Sequence[RelatedFacts]) -> list[list[int]]:
+    """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
+
+    ``shape`` holds each paper's facts in date order. Candidates come from indexes by author
+    and tag, limited to the papers nearest in date for prolific authors and common tags, so
+    the cost grows with the site, not its square; ties go to the nearest in date.
+    """
+    index = _Related(shape)
+    return [index.row(i) for i in range(len(shape))]
+
+
+def _updated_related_rows(
+    old: Sequence[RelatedFacts], new: Sequence[RelatedFacts], rows: list[list[int]]
+) -> list[list[int]] | None:
+    """Return :func:`related_rows` of ``new`` from those of ``old``, when few papers' facts changed.
+
+    A paper's row reads the lists of papers of its authors and tags (and of its category),
+    and the candidates' categories. So when a paper gained or lost authors or tags, the
+    papers with one of those need a new row; when its category changed, every paper that
+    shares an author or a tag with it, and those of both categories, too. None when papers
+    moved (the date order changed), or many changed (computing anew is then as quick).
+    """
+    if len(old) != len(new) or not isinstance(rows, list) or len(rows) != len(new):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(changed) > max(16, len(new) // 100) or any(old[i][0] != new[i][0] for i in changed):
+        return None
+    index = _Related(new)
+    affected = set(changed)
+    for i in changed:
+        (_, old_authors, old_tags, old_category), (_, new_authors, new_tags, new_category) = old[i], new[i]
+        if old_category == new_category:
+            authors, tags = set(old_authors) ^ set(new_authors), set(old_tags) ^ set(new_tags)
+        else:
+            authors, tags = {*old_authors, *new_authors}, {*old_tags, *new_tags}
+            for category in (old_category, new_category):
+                if category:
+                    affected.update(index.by_category.get(category, ()))
+        for slug in authors:
+            affected.update(index.by_author.get(slug, ()))
+        for tag in tags:
+            affected.update(index.by_tag.get(tag, ()))
+    updated = list(rows)
+    for i in affected:
+        updated[i] = index.row(i)
+    return updated
 
 
 def _person(author: AuthorView, base_url: str) -> dict[str, str]:

@@ -152,7 +152,6 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
         ("paper-05", r"^tags: \[", "tags: [new, "),  # facets
         ("paper-05", r"^venue: \"", 'venue: "Workshop at '),  # facets
         ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
-        ("paper-05", r"^title: .*", 'title: "Learning things number 2 <b>with</b> & markup"'),  # a duplicate
     ],
 )
 def test_an_edit_to_the_site_shape_takes_the_usual_way(
@@ -194,6 +193,23 @@ def test_a_page_not_as_the_last_build_wrote_it_makes_the_quick_rebuild_give_up(s
     assert_as_cold(site)
 
 
+def test_a_title_that_makes_a_paper_a_duplicate_or_no_more_one_warns_as_a_full_build(site: Path) -> None:
+    out, cold = site.parent / "out", site.parent / "cold"
+    stages: list[str] = []
+    for title in (
+        "Learning things number 2 <b>with</b> & markup",  # paper-02's, with the same first author
+        "Learning things number 5 <b>with</b> & markup",  # its own again
+    ):
+        change(site, "paper-05", r"^title: .*", f'title: "{title}"')
+        stages.clear()
+        quick = build(site, out, progress=lambda stage, done, total: stages.append(stage))
+        assert "reading" not in stages
+        full = build(site, cold, use_cache=False)
+        assert quick.warnings == full.warnings
+        assert files(out) == files(cold)
+    assert quick.warnings == ()
+
+
 def test_a_quick_rebuild_reports_the_warnings_of_the_last_check(site: Path) -> None:
     change(site, "paper-06", r"^title: .*", 'title: "Learning things number 0 <b>with</b> & markup"')
     first = build(site, site.parent / "out")  # the same title and first author as paper-00
@@ -220,3 +236,65 @@ def test_papers_of_one_day_are_listed_by_file_name_so_a_new_title_moves_nothing(
     change(site, "paper-30", r"^title: \"Dense", 'title: "A')  # first by title now
     assert rebuild(site) == QUICK
     assert order() == before
+
+
+# ------------------------------------------------------------ related papers, amended after a shape edit
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from site_builder.render import _updated_related_rows, related_rows
+
+    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 3)  # prolific authors' windows, at small size
+    rng = random.Random(seed)
+    sparse = seed >= 20  # few shared authors and tags: related papers mostly the nearest of the category
+    names = [f"a{i}" for i in range(2000 if sparse else 80)]
+    tags = [f"t{i}" for i in range(1000 if sparse else 40)]
+    categories = [f"c{i}" for i in range(12)] + [None]
+
+    def facts(i: int) -> tuple[str, list[str], tuple[str, ...], str | None]:
+        authors = rng.sample(names, rng.randint(1, 4))
+        return (f"p{i}", authors, tuple(rng.sample(tags, rng.randint(0, 2))), rng.choice(categories))
+
+    old = [facts(i) for i in range(rng.randint(200, 600))]
+    new = list(old)
+    for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # authors or tags changed; every 4th, categories
+        new[i] = facts(i) if seed % 4 == 0 else (*facts(i)[:3], old[i][3])
+    amended = _updated_related_rows(old, new, related_rows(old))
+    assert amended is not None and amended == related_rows(new)
+    new[0] = ("moved", *new[0][1:])  # another paper in a place: the order changed, nothing to amend
+    assert _updated_related_rows(old, new, related_rows(old)) is None
+
+
+def test_an_authors_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
+    import site_builder.render as render
+
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(40):  # each author on two papers: an edit concerns a few papers' related ones
+        text = paper_text(i).replace(
+            paper_text(i).splitlines()[1], f"authors: ['Author {i}', 'Author {i + 1}']"
+        )
+        write_paper(project, f"paper-{i:02d}", text)
+    build(project, tmp_path / "out")
+    calls: list[str] = []
+    full, amend = render.related_rows, render._updated_related_rows
+
+    def counting_full(shape: list[object]) -> object:
+        calls.append("computed")
+        return full(shape)  # type: ignore[arg-type]
+
+    def counting_amend(*args: object) -> object:
+        calls.append("amended" if amend(*args) is not None else "not amended")  # type: ignore[arg-type]
+        return amend(*args)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "related_rows", counting_full)
+        patch.setattr(render, "_updated_related_rows", counting_amend)
+        change(project, "paper-05", r"^authors: \[", "authors: ['Marie Curie', ")
+        assert "reading" in rebuild(project)
+    assert calls == ["amended"]
+    assert_as_cold(project)
