@@ -179,7 +179,7 @@ def build(
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
     if same_output and use_cache:
-        quick = _quick(project, out, cache, paper_stats, base, inputs, report)
+        quick = _quick(project, out, cache, paper_stats, base, inputs, strict, report)
         if quick is not None:
             return quick
     if use_cache and cache.code == code:
@@ -274,6 +274,7 @@ def _quick(
     paper_stats: list[tuple[str, int, int]],
     base: str,
     inputs: str,
+    strict: bool,
     report: Progress,
 ) -> BuildResult | None:
     """Rebuild quickly when only the text of a few papers changed (see :mod:`~site_builder.patch`).
@@ -290,7 +291,7 @@ def _quick(
     patch = quick_patch(
         project, out, index, stats, lambda name: cache.paper_entry(project, name, index.shards)
     )
-    if patch is None:
+    if patch is None or (strict and patch.warnings):  # warnings fail a strict build: the usual way says so
         return None
     if patch.write or patch.remove:
         BuildCache.mark_updating(project)

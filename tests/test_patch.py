@@ -298,3 +298,14 @@ def test_an_authors_edit_takes_the_usual_way_with_related_papers_amended(tmp_pat
         assert "reading" in rebuild(project)
     assert calls == ["amended"]
     assert_as_cold(project)
+
+
+def test_a_strict_build_fails_on_the_warning_a_quick_rebuild_would_give(site: Path) -> None:
+    out = site.parent / "out"
+    build(site, out, strict=True)
+    before = snapshot(out)
+    change(site, "paper-05", r"^title: .*", 'title: "Learning things number 2 <b>with</b> & markup"')
+    with pytest.raises(ProblemsError) as caught:
+        build(site, out, strict=True)
+    assert ["same paper" in p.message for p in caught.value.problems] == [True]
+    assert snapshot(out) == before
