@@ -180,7 +180,7 @@ class MarkdownRenderer:
     """One reusable Markdown converter with a cache of rendered text."""
 
     def __init__(self, cache: dict[tuple[str, bool], str] | None = None) -> None:
-        self._known = cache or {}  # rendered HTML from an earlier build, by source text
+        self._known = cache if cache is not None else {}  # HTML rendered earlier, by source text
         self._md: markdown.Markdown | None = None  # made when first needed: plain text needs none
         self._cache: dict[tuple[str, bool], Markup] = {}
 

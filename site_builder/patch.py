@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,9 +307,18 @@ def _patch(
     views: dict[tuple[str, bool], PaperView] = {}
 
     def view_of(slug: str, abstract: bool = False) -> PaperView:
-        """Return a paper's view; its abstract only when asked (brief entries, pagers, the feed show none)."""
+        """Return a paper's view; its abstract only when asked (brief entries, pagers, the feed show none).
+
+        A paper shown with its abstract comes from the cache, with the abstract as rendered.
+        """
         view = views.get((slug, abstract))
         if view is None:
+            if abstract and slug not in publications:
+                cached = old_entry(file_of[slug])
+                if cached is not None and tuple(cached[:2]) == index.files[file_of[slug]]:
+                    publications[slug] = cached[2].publication
+                    if cached[3] is not None:
+                        rendered[publications[slug].abstract, True] = cached[3]
             view = views[slug, abstract] = paper_view(pub_of(slug), directory, markdown if abstract else None)
         return view
 
@@ -415,7 +425,9 @@ def _patch(
     # which papers are told to be the same as another: found again when a title changed that
     duplicates = dict(index.duplicates)
     if any(same[slug] != index.same_paper[slug] for slug in new):
-        shown = [(name.rpartition(".")[0], display_path(folder / name)) for name in sorted(index.files)]
+        shared = Counter(same.values())  # only papers whose title and first author another has matter
+        in_order = [(name.rpartition(".")[0], name) for name in sorted(index.files)]
+        shown = [(stem, display_path(folder / name)) for stem, name in in_order if shared[same[stem]] > 1]
         found = duplicate_papers((path, same[slug]) for slug, path in shown)
         slug_of = {path: slug for slug, path in shown}
         duplicates = {slug_of[problem.path]: problem for problem in found}
