@@ -313,12 +313,12 @@ def _patch(
         """
         view = views.get((slug, abstract))
         if view is None:
-            if abstract and slug not in publications:
+            if abstract and slug not in new:
                 cached = old_entry(file_of[slug])
                 if cached is not None and tuple(cached[:2]) == index.files[file_of[slug]]:
-                    publications[slug] = cached[2].publication
+                    publications.setdefault(slug, cached[2].publication)
                     if cached[3] is not None:
-                        rendered[publications[slug].abstract, True] = cached[3]
+                        rendered[cached[2].publication.abstract, True] = cached[3]
             view = views[slug, abstract] = paper_view(pub_of(slug), directory, markdown if abstract else None)
         return view
 
