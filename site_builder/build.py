@@ -218,7 +218,7 @@ def build(
         fragments = Fragments(cache.fragments)
         report("planning", len(paper_paths), len(paper_paths))
         try:
-            plan = plan_site(site, env, markdown, signatures, fragments)
+            plan = plan_site(site, env, markdown, signatures, fragments, _on_every_core)
             jobs = plan.jobs
         except jinja2.TemplateError as exc:
             raise ProblemsError([template_problem(exc)]) from None
@@ -364,6 +364,14 @@ def static_files(project: Path) -> dict[str, Path]:
             if src.is_file() and not src.name.startswith("."):
                 static[f"static/{src.relative_to(folder).as_posix()}"] = src
     return static
+
+
+RELATED_CHUNK = 2048  # papers whose related ones a process finds at a time (fewer: one process)
+
+
+def _on_every_core(count: int, task: Callable[[int], object]) -> list[object]:
+    """Return ``[task(0), …]``, computed on every core (planning hands over its related papers)."""
+    return run_tasks(count, task, chunk=RELATED_CHUNK)
 
 
 def _render_job(job: Job) -> list[tuple[str, bytes]]:

@@ -334,12 +334,16 @@ def site_jobs(
     return plan_site(site, env, markdown, signatures, fragments).jobs
 
 
+Mapper = Callable[[int, Callable[[int], Any]], list[Any]]  # (n, f) → [f(0), …, f(n - 1)], in any processes
+
+
 def plan_site(
     site: Site,
     env: jinja2.Environment,
     markdown: MarkdownRenderer,
     signatures: Mapping[str, bytes] | None = None,
     fragments: Fragments | None = None,
+    mapper: Mapper | None = None,
 ) -> Plan:
     """Plan the jobs that render the whole site: lists and indexes first, then papers and authors.
 
@@ -409,7 +413,7 @@ def plan_site(
     sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
-    related = related_papers(views, order)
+    related = related_papers(views, order, mapper)
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
@@ -654,7 +658,9 @@ def _related_facts(v: PaperView) -> RelatedFacts:
     return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
 
 
-def related_papers(views: Sequence[PaperView], order: list[int] | None = None) -> list[list[PaperView]]:
+def related_papers(
+    views: Sequence[PaperView], order: list[int] | None = None, mapper: Mapper | None = None
+) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_indexes`).
 
     The answer depends only on each paper's authors, tags, category and date, so a rebuild
@@ -664,7 +670,9 @@ def related_papers(views: Sequence[PaperView], order: list[int] | None = None) -
     """
     order = by_date(views) if order is None else order
     ordered = [views[i] for i in order]
-    rows = RELATED_PAPERS.get(ordered, _related_facts, related_rows, _updated_related_rows)
+    rows = RELATED_PAPERS.get(
+        ordered, _related_facts, lambda shape: related_rows(shape, mapper), _updated_related_rows
+    )
     related: list[list[PaperView]] = [[] for _ in views]
     for i, row in zip(order, rows, strict=True):
         related[i] = [ordered[j] for j in row]
@@ -724,14 +732,17 @@ class _Related:
         return [k & mask for k in best[:RELATED]]
 
 
-def related_rows(shape: Sequence[RelatedFacts]) -> list[list[int]]:
+def related_rows(shape: Sequence[RelatedFacts], mapper: Mapper | None = None) -> list[list[int]]:
     """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
 
     ``shape`` holds each paper's facts in date order. Candidates come from indexes by author
     and tag, limited to the papers nearest in date for prolific authors and common tags, so
-    the cost grows with the site, not its square; ties go to the nearest in date.
+    the cost grows with the site, not its square; ties go to the nearest in date. The rows
+    are independent: a ``mapper`` (the build's) may compute them on every core.
     """
     index = _Related(shape)
+    if mapper is not None:
+        return mapper(len(shape), index.row)
     return [index.row(i) for i in range(len(shape))]
 
 

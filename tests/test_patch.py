@@ -309,3 +309,18 @@ def test_a_strict_build_fails_on_the_warning_a_quick_rebuild_would_give(site: Pa
         build(site, out, strict=True)
     assert ["same paper" in p.message for p in caught.value.problems] == [True]
     assert snapshot(out) == before
+
+
+def test_related_rows_found_on_every_core_equal_rows_found_in_one_process() -> None:
+    import random
+
+    from site_builder.parallel import run_tasks
+    from site_builder.render import related_rows
+
+    rng = random.Random(7)
+    shape = [
+        (f"p{i}", rng.sample([f"a{k}" for k in range(60)], rng.randint(1, 4)), (f"t{i % 9}",), f"c{i % 3}")
+        for i in range(500)
+    ]
+    forked = related_rows(shape, lambda n, task: run_tasks(n, task, processes=2, chunk=16))
+    assert forked == related_rows(shape) and len(forked) == 500
