@@ -1,6 +1,9 @@
 """The orchestrator: the one place that knows the order of the stages.
 
 load (site.yaml, content/) → validate → render in memory → write (atomic swap)
+
+With the cache, a build with nothing to do stops after the scan, and one after an edit to
+a few papers' text splices their new pieces into the pages instead (:mod:`.patch`).
 """
 
 from __future__ import annotations
@@ -143,10 +146,13 @@ def build(
     """Build the site of ``project`` into ``out``; leave ``out`` untouched on any failure.
 
     Stages: read the paper files (changed ones only, with the cache; on every core), check
-    the whole site, plan the rendering as jobs (:func:`~site_builder.render.site_jobs`),
+    the whole site, plan the rendering as jobs (:func:`~site_builder.render.plan_site`),
     then either render every job on every core into a new folder swapped in whole (a cold
     build, or when much changed), or render only the jobs whose key changed and replace
-    just their files (a rebuild). Nothing is written until every page has rendered.
+    just their files (a rebuild). Nothing is written until every page has rendered. Before
+    all that, a rebuild after an edit to the text of a few papers tries the quick way
+    (:func:`~site_builder.patch.quick_patch`), which writes nothing unless it can give
+    exactly this output.
     """
     check_output_dir(out, project, SOURCE_DIRS)
     report = progress or (lambda stage, done, total: None)
