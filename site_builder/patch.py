@@ -325,8 +325,9 @@ def _patch(
     # citation keys: the papers sharing an edited paper's old or new base key get theirs again
     # (letters in date order, as a full build gives them), and their own pages with them
     keys = dict(index.keys)
-    groups = {index.base_keys[slug] for slug in new} | {base_keys[slug] for slug in new}
-    members = [slug for slug, key in base_keys.items() if key in groups]
+    moved = [slug for slug in new if base_keys[slug] != index.base_keys[slug]]
+    groups = {index.base_keys[slug] for slug in moved} | {base_keys[slug] for slug in moved}
+    members = [slug for slug, key in base_keys.items() if key in groups] if groups else []
     if len(members) > 8 * MOST_EDITED:
         raise _GiveUp
     keys.update(citation_keys([pub_of(slug) for slug in members]))
