@@ -293,7 +293,8 @@ def _quick(
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
     stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
-    report("patching", 0, 0)
+    edited = sum(1 for name, stat in stats.items() if index.files.get(name) != stat)
+    report("patching", edited, edited)  # papers edited (or added) since the last build
     patch = quick_patch(
         project, out, index, stats, lambda name: cache.paper_entry(project, name, index.shards)
     )
