@@ -307,7 +307,16 @@ def read_data(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             data = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ValueError,
+        ImportError,
+        IndexError,
+        TypeError,
+    ):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return {}

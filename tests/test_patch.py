@@ -324,3 +324,16 @@ def test_related_rows_found_on_every_core_equal_rows_found_in_one_process() -> N
     ]
     forked = related_rows(shape, lambda n, task: run_tasks(n, task, processes=2, chunk=16))
     assert forked == related_rows(shape) and len(forked) == 500
+
+
+def test_neighbours_edited_together_and_a_site_without_an_address(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", SITE.replace("base_url: https://lab.example.org/\n", ""))
+    for i in range(PAPERS):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    # paper-00 and paper-15 are of the same day, next to each other: each one's pager shows the other
+    change(project, "paper-00", r"things number", "items number")
+    change(project, "paper-15", r"results improve", "results **improve**")
+    assert rebuild(project) == QUICK
+    assert_as_cold(project)
+    assert not (tmp_path / "out" / "feed.xml").exists()
