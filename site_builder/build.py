@@ -289,7 +289,7 @@ def _quick(
     """
     from .patch import load_index, quick_patch
 
-    index = load_index(project, cache.token)
+    index = load_index(project, cache)
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
     stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}

@@ -143,6 +143,7 @@ class BuildCache:
     cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
 
     token: str = ""  # the same in both files of one save
+    patched: int = 0  # quick rebuilds since that save: the journal must have as many
     shards_read: dict[int, tuple[str, dict[str, Any]]] = field(
         default_factory=dict, repr=False
     )  # as read or written
@@ -180,8 +181,10 @@ class BuildCache:
             for name in _DATA:
                 setattr(self, name, getattr(BuildCache(), name))
             return
-        journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
-        if journal.get("token") == self.token:  # quick rebuilds since: their files and jobs
+        journal = self.journal(project)
+        if self.patched and journal is None:  # lost: what the output holds is not known
+            self.outputs, self.jobs = {}, {}
+        elif journal is not None:  # quick rebuilds since: their files and jobs
             for rel, key in journal["outputs"].items():
                 if key is None:
                     self.outputs.pop(rel, None)
@@ -231,6 +234,13 @@ class BuildCache:
         (folder / UPDATING).unlink(missing_ok=True)
         self.shard_tokens = shards
 
+    def journal(self, project: Path) -> dict[str, Any] | None:
+        """Return the journal of the quick rebuilds since the last save, if they all are in it."""
+        journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
+        if not self.patched or journal.get("token") != self.token or journal.get("count") != self.patched:
+            return None
+        return journal
+
     @staticmethod
     def paper_entry(project: Path, name: str, shards: dict[int, str]) -> Any:
         """Return a paper file's entry from its shard, if the shard is the one saved (``shards``: tokens)."""
@@ -255,9 +265,9 @@ class BuildCache:
         times) is written, as :meth:`save` does last.
         """
         folder = project / CACHE_DIR
-        journal = read_data(folder / JOURNAL_FILE)
-        if journal.get("token") != self.token:
-            journal = {"token": self.token, "outputs": {}, "jobs": {}, "index": {}}
+        journal = self.journal(project) or {"token": self.token, "outputs": {}, "jobs": {}, "index": {}}
+        self.patched += 1
+        journal["count"] = self.patched
         journal["outputs"].update(outputs)
         for table, changes in index.items():
             journal["index"].setdefault(table, {}).update(changes)
@@ -335,7 +345,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-_STATE = ("inputs", "code", "out", "base", "folders", "summary", "token")
+_STATE = ("inputs", "code", "out", "base", "folders", "summary", "token", "patched")
 _DATA = tuple(
     f.name
     for f in fields(BuildCache)

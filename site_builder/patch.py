@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import CACHE_DIR, JOURNAL_FILE, compiled_templates, read_data, write_data
+from .cache import CACHE_DIR, BuildCache, compiled_templates, read_data, write_data
 from .errors import Problem
 from .layout import CONTENT_DIR, PACKAGE_DIR, PUBLICATIONS_DIR, display_path, theme_dirs
 from .output import safe_join
@@ -142,13 +142,15 @@ def save_index(project: Path, index: PatchIndex) -> None:
     write_data(project / CACHE_DIR / INDEX_FILE, {"index": index})
 
 
-def load_index(project: Path, token: str) -> PatchIndex | None:
-    """Return the index saved with the cache of ``token``, with the quick rebuilds' changes since."""
+def load_index(project: Path, cache: BuildCache) -> PatchIndex | None:
+    """Return the index saved with ``cache``, with the changes of the quick rebuilds since."""
     index = read_data(project / CACHE_DIR / INDEX_FILE).get("index")
-    if not isinstance(index, PatchIndex) or index.token != token:
+    if not isinstance(index, PatchIndex) or index.token != cache.token:
         return None
-    journal = read_data(project / CACHE_DIR / JOURNAL_FILE)
-    if journal.get("token") == token:
+    journal = cache.journal(project)
+    if cache.patched and journal is None:
+        return None  # the journal is lost: the index no longer says what the output holds
+    if journal is not None:
         for name, changes in journal.get("index", {}).items():
             table = getattr(index, name)
             for key, value in changes.items():

@@ -337,3 +337,13 @@ def test_neighbours_edited_together_and_a_site_without_an_address(tmp_path: Path
     assert rebuild(project) == QUICK
     assert_as_cold(project)
     assert not (tmp_path / "out" / "feed.xml").exists()
+
+
+def test_a_lost_journal_of_quick_rebuilds_makes_the_next_build_a_full_one(site: Path) -> None:
+    change(site, "paper-20", r"things number", "things, numbered")
+    assert rebuild(site) == QUICK
+    (site / ".site-builder-cache" / "patched.pickle").unlink()  # the cache no longer knows the output
+    change(site, "paper-20", r"things, numbered", "things number")  # back to what the cache had
+    stages = rebuild(site)
+    assert "reading" in stages and "rendering" in stages
+    assert_as_cold(site)
