@@ -195,7 +195,7 @@ class BuildCache:
                     self.jobs[name] = (b"", self.jobs[name][1] if rels is None else rels)
         papers: dict[str, Any] = {}
         for shard, token in shards.items():
-            part = read_data(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
+            part = read_data(_shard_file(project / CACHE_DIR, shard))
             if part.get("token") == token and isinstance(part.get("papers"), dict):
                 papers.update(part["papers"])
                 self.shards_read[shard] = (token, part["papers"])
@@ -224,15 +224,19 @@ class BuildCache:
                 shards[shard] = old[0]  # unchanged: not written again
                 continue
             token = os.urandom(8).hex()
-            _write(folder / f"papers-{shard:02d}.pickle", {"token": token, "papers": papers})
+            write_data(_shard_file(folder, shard), {"token": token, "papers": papers})
             shards[shard] = token
             self.shards_read[shard] = (token, papers)
         data = {name: getattr(self, name) for name in _DATA}
-        _write(folder / DATA_FILE, {"token": self.token, "shards": shards, **data})
-        _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
+        write_data(folder / DATA_FILE, {"token": self.token, "shards": shards, **data})
         (folder / JOURNAL_FILE).unlink(missing_ok=True)  # its token is no longer the state's
-        (folder / UPDATING).unlink(missing_ok=True)
+        self._save_state(folder)
         self.shard_tokens = shards
+
+    def _save_state(self, folder: Path) -> None:
+        """Write the small part, last of a save: the output is then as the cache says."""
+        write_data(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
+        (folder / UPDATING).unlink(missing_ok=True)
 
     def journal(self, project: Path) -> dict[str, Any] | None:
         """Return the journal of the quick rebuilds since the last save, if they all are in it."""
@@ -245,7 +249,7 @@ class BuildCache:
     def paper_entry(project: Path, name: str, shards: dict[int, str]) -> Any:
         """Return a paper file's entry from its shard, if the shard is the one saved (``shards``: tokens)."""
         shard = shard_of(name)
-        part = read_data(project / CACHE_DIR / f"papers-{shard:02d}.pickle")
+        part = read_data(_shard_file(project / CACHE_DIR, shard))
         return part["papers"].get(name) if shard in shards and part.get("token") == shards[shard] else None
 
     def save_quick(
@@ -274,16 +278,15 @@ class BuildCache:
         for name, rels in jobs.items():
             if rels is not None or name not in journal["jobs"]:
                 journal["jobs"][name] = rels
-        _write(folder / JOURNAL_FILE, journal)
+        write_data(folder / JOURNAL_FILE, journal)
         for name, entry in papers.items():
             shard = shard_of(name)
-            path = folder / f"papers-{shard:02d}.pickle"
+            path = _shard_file(folder, shard)
             part = read_data(path)
             if part.get("token") == shards.get(shard):
                 part["papers"][name] = entry
-                _write(path, {"token": part["token"], "papers": part["papers"]})
-        _write(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
-        (folder / UPDATING).unlink(missing_ok=True)
+                write_data(path, {"token": part["token"], "papers": part["papers"]})
+        self._save_state(folder)
 
     def output_intact(self, out: Path) -> bool:
         """Return whether ``out`` still holds the files the last build wrote, completely."""
@@ -300,6 +303,10 @@ class BuildCache:
 
 
 SHARDS = 32
+
+
+def _shard_file(folder: Path, shard: int) -> Path:
+    return folder / f"papers-{shard:02d}.pickle"
 
 
 def shard_of(name: str) -> int:
@@ -335,10 +342,6 @@ def read_data(path: Path) -> dict[str, Any]:
 
 def write_data(path: Path, data: dict[str, Any]) -> None:
     """Write one file of the cache atomically."""
-    _write(path, data)
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as handle:
         pickle.dump({"format": FORMAT, **data}, handle, protocol=pickle.HIGHEST_PROTOCOL)
