@@ -47,6 +47,14 @@ def _resolved_dir(folder: str, cwd: str) -> Path | None:
         return None
 
 
+def builtin_theme_dir(sub: str) -> Path:
+    """Return the built-in theme's folder ``sub`` (``templates``, ``static``); see :func:`theme_dirs`."""
+    builtin = PACKAGE_DIR / "theme" / sub
+    if not builtin.is_dir() and (PACKAGE_DIR.parent / "pyproject.toml").is_file():
+        builtin = PACKAGE_DIR.parent / sub
+    return builtin
+
+
 def theme_dirs(project: Path, sub: str) -> list[Path]:
     """Return the project's own folder ``sub`` then the built-in theme's, those that exist.
 
@@ -54,11 +62,8 @@ def theme_dirs(project: Path, sub: str) -> list[Path]:
     (editable install) uses the repository's own ``templates/`` and ``static/``, and only
     when the folder above the package is that checkout, never a stray site-packages folder.
     """
-    builtin = PACKAGE_DIR / "theme" / sub
-    if not builtin.is_dir() and (PACKAGE_DIR.parent / "pyproject.toml").is_file():
-        builtin = PACKAGE_DIR.parent / sub
     seen: list[Path] = []
-    for path in (project / sub, builtin):
+    for path in (project / sub, builtin_theme_dir(sub)):
         if path.is_dir() and path.resolve() not in [s.resolve() for s in seen]:
             seen.append(path)
     return seen

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import CACHE_DIR, BuildCache, compiled_templates, read_data, write_data
 from .errors import Problem
-from .layout import CONTENT_DIR, PACKAGE_DIR, PUBLICATIONS_DIR, display_path, theme_dirs
+from .layout import CONTENT_DIR, PUBLICATIONS_DIR, builtin_theme_dir, display_path, theme_dirs
 from .output import safe_join
 
 if TYPE_CHECKING:
@@ -167,11 +167,8 @@ def builtin_templates(project: Path) -> bool:
     Quick rebuilds know where the built-in templates put a paper's pieces; a project's own
     templates may show a paper's text anywhere, and get full rebuilds.
     """
-    folders = theme_dirs(project, "templates")
-    builtin = PACKAGE_DIR / "theme" / "templates"
-    if not builtin.is_dir():
-        builtin = PACKAGE_DIR.parent / "templates"
-    for folder in folders:
+    builtin = builtin_theme_dir("templates")
+    for folder in theme_dirs(project, "templates"):
         if folder.resolve() == builtin.resolve():
             continue
         for path in folder.rglob("*"):
