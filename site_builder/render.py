@@ -319,7 +319,6 @@ class Plan:
     jobs: list[Job]
     views: tuple[PaperView, ...]  # the site's order: newest first, then by slug
     related: list[list[PaperView]]  # per view
-    authors: list[AuthorPage]
     helpers: Helpers
 
 
@@ -371,8 +370,7 @@ def plan_site(
     pieces = fragments if fragments is not None else Fragments()
     ident_of = {v.pub.slug: ident[id(v)] for v in views}
     everything = fingerprint([(ident[id(v)], keys[v.pub.slug]) for v in views])
-    order = by_date(views)  # related papers and author groups are computed in it
-    authors = author_pages(site, views, helpers, order)
+    authors = author_pages(site, views, helpers)
     counts = [(g.year, len(g.papers)) for g in years]
     jobs = [
         Job("home", everything, lambda: [_home(site, env, markdown, views, years)]),
@@ -413,7 +411,7 @@ def plan_site(
     sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
-    related = related_papers(views, order, mapper)
+    related = related_papers(views, mapper)
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
@@ -446,7 +444,7 @@ def plan_site(
     for author in authors:
         key = _bytes_key(_author_meta(author), *(ident[id(p)] for p in author.papers))
         jobs.append(Job(f"author:{author.slug}", key, functools.partial(_author_page, site, env, author)))
-    return Plan(jobs, views, related, authors, helpers)
+    return Plan(jobs, views, related, helpers)
 
 
 def _bytes_key(*parts: bytes) -> bytes:
@@ -584,7 +582,7 @@ def _near(indexes: list[int], i: int) -> list[int]:
 
 
 class ShapeMemo:
-    """The last answer of a computation that depends only on some facts of each paper, in date order.
+    """The last answer of a computation that depends only on some facts of each paper, in the site's order.
 
     Related papers and author groups depend on who wrote what and when, not on titles or
     abstracts: a rebuild after such an edit reuses the last answer. The answer is found
@@ -607,7 +605,7 @@ class ShapeMemo:
         compute: Callable[[list[Any]], Any],
         update: Callable[[list[Any], list[Any], Any], Any] | None = None,
     ) -> Any:
-        """Return the answer for ``ordered`` (views in date order), computed when the facts changed.
+        """Return the answer for ``ordered`` (views in the site's order), computed when the facts changed.
 
         ``update(old facts, new facts, old answer)`` returns the new answer, or None when it
         cannot tell it more cheaply than ``compute(new facts)``.
@@ -644,44 +642,22 @@ RELATED_PAPERS = ShapeMemo()
 AUTHOR_GROUPS = ShapeMemo()
 
 
-def by_date(views: Sequence[PaperView]) -> list[int]:
-    """Return the papers' positions ordered newest first, then by slug: an order titles do not change.
-
-    What depends only on who wrote what and when (related papers, author groups) is computed
-    in this order, so editing a title, which may move a paper among those of its day in the
-    list, does not invalidate it.
-    """
-    return sorted(range(len(views)), key=lambda i: (-views[i].pub.date.toordinal(), views[i].pub.slug))
-
-
 def _related_facts(v: PaperView) -> RelatedFacts:
     return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
 
 
-def related_papers(
-    views: Sequence[PaperView], order: list[int] | None = None, mapper: Mapper | None = None
-) -> list[list[PaperView]]:
-    """Return, per paper, the most related others (see :func:`related_indexes`).
+def related_papers(views: Sequence[PaperView], mapper: Mapper | None = None) -> list[list[PaperView]]:
+    """Return, per paper, the most related others (see :func:`related_rows`).
 
-    The answer depends only on each paper's authors, tags, category and date, so a rebuild
-    after a title or an abstract was edited reuses the last answer, and one after a paper's
-    authors or tags changed computes again only the papers that share some with it.
-    ``order`` is :func:`by_date` of the views, when the caller has it.
+    ``views`` are in the site's order: newest first, then by slug, an order titles do not
+    change. The answer depends only on each paper's authors, tags, category and date, so a
+    rebuild after a title or an abstract was edited reuses the last answer, and one after a
+    paper's authors or tags changed computes again only the papers that share some with it.
     """
-    order = by_date(views) if order is None else order
-    ordered = [views[i] for i in order]
     rows = RELATED_PAPERS.get(
-        ordered, _related_facts, lambda shape: related_rows(shape, mapper), _updated_related_rows
+        list(views), _related_facts, lambda shape: related_rows(shape, mapper), _updated_related_rows
     )
-    related: list[list[PaperView]] = [[] for _ in views]
-    for i, row in zip(order, rows, strict=True):
-        related[i] = [ordered[j] for j in row]
-    return related
-
-
-def related_indexes(views: Sequence[PaperView]) -> list[list[int]]:
-    """Return, per paper, the most related others (positions in ``views``): see :func:`related_rows`."""
-    return related_rows([_related_facts(v) for v in views])
+    return [[views[j] for j in row] for row in rows]
 
 
 RelatedFacts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
@@ -908,30 +884,25 @@ class AuthorPage:
 AuthorGroup = tuple[str, str, bool, list[int], tuple[tuple[str, str, int, bool], ...]]
 
 
-def author_pages(
-    site: Site, views: Sequence[PaperView], helpers: Helpers, order: list[int] | None = None
-) -> list[AuthorPage]:
+def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> list[AuthorPage]:
     """Group papers by canonical author; return one page per author, in slug order.
 
-    The grouping depends only on who wrote what, in which order; a rebuild after a title or
-    an abstract was edited reuses the last one. ``order`` is :func:`by_date` of the views,
-    when the caller has it.
+    ``views`` are in the site's order. The grouping depends only on who wrote what, in which
+    order; a rebuild after a title or an abstract was edited reuses the last one.
     """
     resolve = helpers.directory.resolve
-    order = by_date(views) if order is None else order
-    ordered = [views[i] for i in order]
 
     def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
         return tuple((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
 
-    groups: list[AuthorGroup] = AUTHOR_GROUPS.get(ordered, facts, _author_groups)
+    groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups)
     people = {author_slug(p.name): p for p in site.people}
     return [
         AuthorPage(
             name,
             slug,
             member,
-            tuple(views[i] for i in sorted(order[j] for j in papers)),
+            tuple(views[i] for i in papers),
             coauthors,
             people.get(slug),
         )
