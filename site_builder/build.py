@@ -12,7 +12,7 @@ import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -300,13 +300,7 @@ def _quick(
     )
     if patch is None or (strict and patch.warnings):  # warnings fail a strict build: the usual way says so
         return None
-    if patch.write or patch.remove:
-        BuildCache.mark_updating(project)
-        writer = Writer(out.absolute(), fresh=False)
-        for rel, data in patch.write.items():
-            writer.write(rel, data)
-        for rel in patch.remove:
-            _remove(out, rel)
+    _replace_in_place(project, out, patch.write.items(), patch.remove)
     report("saving the cache", len(patch.write), len(patch.write))
     touched = [*patch.write, *patch.remove]
     cache.inputs = inputs
@@ -485,16 +479,29 @@ def _update(
     _check_unique(job_outputs, static)
     produced = static | {rel for _, rels in job_outputs.values() for rel in rels}
     stale = [rel for rel in outputs if rel not in produced]
-    if changed or stale:
-        BuildCache.mark_updating(project)
-        writer = Writer(out.absolute(), fresh=False)
-        for rel, data in changed:
-            writer.write(rel, data)
-        for rel in stale:
-            del outputs[rel]
-            _remove(out, rel)
+    for rel in stale:
+        del outputs[rel]
+    _replace_in_place(project, out, changed, stale)
     report("rendering", len(dirty), len(dirty))
     return outputs, job_outputs, [rel for rel, _ in changed] + stale
+
+
+def _replace_in_place(
+    project: Path, out: Path, files: Collection[tuple[str, bytes]], stale: Collection[str]
+) -> None:
+    """Replace ``files`` in ``out`` (each atomically) and remove ``stale`` ones, marking the cache meanwhile.
+
+    Until the cache is saved again, it says the output is being updated: a build killed
+    in between is followed by a full one.
+    """
+    if not files and not stale:
+        return
+    BuildCache.mark_updating(project)
+    writer = Writer(out.absolute(), fresh=False)
+    for rel, data in files:
+        writer.write(rel, data)
+    for rel in stale:
+        _remove(out, rel)
 
 
 def _remove(out: Path, rel: str) -> None:
