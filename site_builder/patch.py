@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,7 +102,6 @@ def make_index(
 ) -> PatchIndex:
     """Return the index of a build's plan; ``warnings`` are its check's (as ``load_checked`` gives them)."""
     from .cite import base_key
-    from .loader import duplicate_papers
     from .render import LIST_HTML_LIMIT, RECENT_ON_HOME
     from .slugs import paper_key
 
@@ -110,11 +109,7 @@ def make_index(
     same = {v.pub.slug: paper_key(v.pub.title, v.pub.authors[0]) for v in views}
     pubs = {v.pub.slug: v.pub for v in views}
     by_name = [pubs[name.rpartition(".")[0]] for name in sorted(files)]
-    slug_of = {pub.source: pub.slug for pub in by_name}
-    duplicates = {
-        slug_of[problem.path]: problem
-        for problem in duplicate_papers((pub.source, same[pub.slug]) for pub in by_name)
-    }
+    duplicates = _duplicates((pub.slug, pub.source, same[pub.slug]) for pub in by_name)
     told = set(duplicates.values())
     return PatchIndex(
         token=token,
@@ -135,6 +130,18 @@ def make_index(
         warnings=tuple(w for w in warnings if w not in told),
         duplicates=duplicates,
     )
+
+
+def _duplicates(papers: Iterable[tuple[str, str, str]]) -> dict[str, Problem]:
+    """Return duplicate-paper warnings by slug; ``papers``: (slug, path as shown, title key), by file name."""
+    from .loader import duplicate_papers
+
+    papers = list(papers)
+    slug_of = {shown: slug for slug, shown, _ in papers}
+    return {
+        slug_of[problem.path]: problem
+        for problem in duplicate_papers((shown, key) for _, shown, key in papers)
+    }
 
 
 def save_index(project: Path, index: PatchIndex) -> None:
@@ -216,8 +223,7 @@ def _patch(
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
-    from .facets import row_with_text
-    from .loader import PaperFile, duplicate_papers, load_publication_file, load_site
+    from .loader import PaperFile, load_publication_file, load_site
     from .markup import MarkdownRenderer
     from .people import make_directory
     from .render import (
@@ -234,7 +240,6 @@ def _patch(
         paper_page,
         paper_view,
         root_for,
-        script_json,
         search_json,
     )
     from .slugs import paper_key
@@ -378,7 +383,7 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        _splice_row(text, texts, slug, old[slug], after, script_json, row_with_text)
+        _splice_row(text, texts, slug, old[slug], after)
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.update(index.order[max(0, i - 1) : i + 2])
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
@@ -427,10 +432,11 @@ def _patch(
     if any(same[slug] != index.same_paper[slug] for slug in new):
         shared = Counter(same.values())  # only papers whose title and first author another has matter
         in_order = [(name.rpartition(".")[0], name) for name in sorted(index.files)]
-        shown = [(stem, display_path(folder / name)) for stem, name in in_order if shared[same[stem]] > 1]
-        found = duplicate_papers((path, same[slug]) for slug, path in shown)
-        slug_of = {path: slug for slug, path in shown}
-        duplicates = {slug_of[problem.path]: problem for problem in found}
+        duplicates = _duplicates(
+            (stem, display_path(folder / name), same[stem])
+            for stem, name in in_order
+            if shared[same[stem]] > 1
+        )
     tables: dict[str, dict[str, Any]] = {
         "files": {name: stats[name] for name in changed},
         "keys": {slug: keys[slug] for slug in rekeyed},
@@ -464,10 +470,11 @@ def _splice_row(
     slug: str,
     before: Publication,
     after: Publication,
-    script_json: Callable[[object], str],
-    row_with_text: Callable[[list[Any], Publication], list[Any]],
 ) -> None:
     """Replace a paper's row of the filter index inlined in the publications page."""
+    from .facets import row_with_text
+    from .render import script_json
+
     rel = "publications/index.html"
     page = text(rel)
     start_text = ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8")
