@@ -236,6 +236,7 @@ def _patch(
         bib_entry,
         entry_renderer,
         feed_file,
+        job_of_output,
         make_environment,
         paper_page,
         paper_view,
@@ -425,7 +426,7 @@ def _patch(
     for rel, data in texts.items():
         if data != originals.get(rel):
             write[rel] = data
-    jobs: dict[str, tuple[str, ...] | None] = {_job_of(rel): None for rel in [*write, *removed]}
+    jobs: dict[str, tuple[str, ...] | None] = {job_of_output(rel): None for rel in [*write, *removed]}
     jobs.update(renamed)
     # which papers are told to be the same as another: found again when a title changed that
     duplicates = dict(index.duplicates)
@@ -514,17 +515,3 @@ def _splice_keys(
             raise _GiveUp
         keys[i] = json.dumps(after).encode()
     texts[rel] = page[:start] + b",".join(keys) + page[end:]
-
-
-def _job_of(rel: str) -> str:
-    """Return the name of the job that writes an output file (see render.plan_site)."""
-    parts = rel.split("/")
-    if rel in ("publications/index.html", "publications/search.json"):
-        return "publications"
-    if parts[0] == "publications" and parts[1] == "years":
-        return f"year:{parts[2]}"
-    if parts[0] == "publications":
-        return f"paper:{parts[1]}"
-    if parts[0] == "authors":
-        return f"author:{parts[1]}"
-    return {"index.html": "home", "publications.bib": "bib", "feed.xml": "feed"}[rel]

@@ -447,6 +447,28 @@ def plan_site(
     return Plan(jobs, views, related, helpers)
 
 
+def job_of_output(rel: str) -> str:
+    """Return the name of the job of :func:`plan_site` that writes the output file ``rel``."""
+    parts = rel.split("/")
+    if rel in ("publications/index.html", "publications/search.json"):
+        return "publications"
+    if parts[0] == "publications" and len(parts) > 2:
+        return f"year:{parts[2]}" if parts[1] == "years" else f"paper:{parts[1]}"
+    if rel == "authors/index.html":
+        return "authors"
+    if parts[0] == "authors":
+        return f"author:{parts[1]}"
+    fixed = {
+        "index.html": "home",
+        "publications.bib": "bib",
+        "feed.xml": "feed",
+        "sitemap.xml": "sitemap",
+        "robots.txt": "sitemap",
+        "404.html": "404",
+    }
+    return fixed.get(rel, "lab")  # the lab's own pages, the people page, CNAME
+
+
 def _bytes_key(*parts: bytes) -> bytes:
     """Return a digest of byte strings (each paper part is a slug, a NUL and a fixed-size digest)."""
     return hashlib.blake2b(b"\x1f".join(parts), digest_size=16).digest()

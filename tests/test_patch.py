@@ -347,3 +347,16 @@ def test_a_lost_journal_of_quick_rebuilds_makes_the_next_build_a_full_one(site: 
     stages = rebuild(site)
     assert "reading" in stages and "rendering" in stages
     assert_as_cold(site)
+
+
+def test_every_output_names_the_job_that_writes_it(site: Path) -> None:
+    from site_builder.build import load_checked
+    from site_builder.layout import theme_dirs
+    from site_builder.markup import MarkdownRenderer
+    from site_builder.render import job_of_output, make_environment, plan_site
+
+    loaded, _ = load_checked(site)
+    plan = plan_site(loaded, make_environment(theme_dirs(site, "templates")), MarkdownRenderer())
+    outputs = [(rel, job.name) for job in plan.jobs for rel, _ in job.run()]
+    assert {name for _, name in outputs} >= {"home", "publications", "bib", "feed", "paper:paper-00"}
+    assert [(rel, name) for rel, name in outputs if job_of_output(rel) != name] == []
