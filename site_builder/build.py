@@ -287,16 +287,16 @@ def _quick(
 
     Return None, having written nothing, when the usual rebuild is needed.
     """
-    from .patch import load_index, quick_patch
+    from .patch import edited_papers, load_index, quick_patch
 
     index = load_index(project, cache)
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
     stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
-    edited = sum(1 for name, stat in stats.items() if index.files.get(name) != stat)
-    report("patching", edited, edited)  # papers edited (or added) since the last build
+    edited = edited_papers(index, stats)
+    report("patching", len(edited), len(edited))
     patch = quick_patch(
-        project, out, index, stats, lambda name: cache.paper_entry(project, name, index.shards)
+        project, out, index, stats, edited, lambda name: cache.paper_entry(project, name, index.shards)
     )
     if patch is None or (strict and patch.warnings):  # warnings fail a strict build: the usual way says so
         return None

@@ -190,21 +190,27 @@ class _GiveUp(Exception):
     """The quick rebuild cannot give exactly a full build's output."""
 
 
+def edited_papers(index: PatchIndex, stats: dict[str, tuple[int, int]]) -> list[str]:
+    """Return the paper files whose time or size (``stats``) differ from the last build's, or that are new."""
+    return sorted(name for name, stat in stats.items() if index.files.get(name) != stat)
+
+
 def quick_patch(
     project: Path,
     out: Path,
     index: PatchIndex,
     stats: dict[str, tuple[int, int]],
+    changed: list[str],
     old_entry: Callable[[str], Any],
 ) -> Patch | None:
-    """Return the quick rebuild of ``out`` after the paper files in ``stats`` changed, or None.
+    """Return the quick rebuild of ``out`` after the paper files ``changed`` were edited, or None.
 
-    ``stats`` are every paper file's modification time and size; ``old_entry(name)`` is a
-    paper file's entry in the cache as the last build read it.
+    ``stats`` are every paper file's modification time and size, ``changed`` is
+    :func:`edited_papers` of them; ``old_entry(name)`` is a paper file's entry in the cache
+    as the last build read it.
     """
     if stats.keys() != index.files.keys():
         return None  # a paper added or removed: the site's shape changed
-    changed = sorted(name for name, stat in stats.items() if index.files[name] != stat)
     if not changed or len(changed) > MOST_EDITED or not builtin_templates(project):
         return None
     try:
