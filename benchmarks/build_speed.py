@@ -243,7 +243,9 @@ def main() -> int:
                 edits.append(timed(build, cwd=REPO)[0])
             # a new author: the site's shape (author pages, related papers, filters: the usual rebuild)
             for i in range(args.runs):
-                paper.write_text(original.replace("authors: [", f'authors: ["New Author {i}", ', 1))
+                paper.write_text(
+                    original.replace("authors: [", f'authors: ["New Author {i}", ', 1), encoding="utf-8"
+                )
                 reshaped.append(timed(build, cwd=REPO)[0])
         finally:
             paper.write_text(original, encoding="utf-8")
