@@ -22,6 +22,7 @@ from .slugs import ascii_fold
 # Small per-paper facts are cached (a preview asks again on every rebuild); whole records are
 # not: a build makes each once, and the preview keeps the pages of unchanged papers.
 CACHE_SIZE = 1 << 18
+NAMES_CACHE = 1 << 16
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 PARTICLES = frozenset("van von der den de del della di da das do dos du le la ten ter bin al el".split())
 SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
@@ -48,6 +49,7 @@ _SPECIAL = {
     "\\": r"{\textbackslash}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
     "_": r"\_", "~": r"{\textasciitilde}", "^": r"{\textasciicircum}",
 }  # fmt: skip
+_SPACES = re.compile(r"(\s+)")
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
@@ -67,6 +69,7 @@ def plain_text(text: str) -> str:
     return " ".join(clean_latex(text).split())
 
 
+@functools.lru_cache(maxsize=NAMES_CACHE)  # names recur: a paper's four formats each split its authors
 def split_name(name: str) -> Name:
     """Split ``First [von] Last [Jr.]`` into parts; a single word is an organisation."""
     tokens = name.split()
@@ -84,7 +87,7 @@ def split_name(name: str) -> Name:
 def _latex_text(text: str, protect_case: bool = False) -> str:
     """Escape text for a BibTeX field: specials, accents as commands, inner capitals braced."""
     out: list[str] = []
-    for word in re.split(r"(\s+)", text):
+    for word in _SPACES.split(text):
         if not word or word.isspace():
             out.append(" " if word else "")
             continue
@@ -119,6 +122,7 @@ def _latex_char(ch: str) -> str:
     return ch  # other scripts stay UTF-8, which biber and modern bibtex read
 
 
+@functools.lru_cache(maxsize=NAMES_CACHE)
 def _bib_name(name: str) -> str:
     parts = split_name(name)
     if parts.literal:
