@@ -270,6 +270,61 @@ def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
     assert _updated_related_rows(old, new, related_rows(old)) is None
 
 
+Facts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
+
+
+def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
+    """Paper ``i``'s related papers by the rule, candidate by candidate (the reference for the build's)."""
+    from site_builder.render import RELATED, RELATED_WINDOW
+
+    def near(papers: list[int]) -> list[int]:  # a prolific author's or tag's papers nearest in date
+        if len(papers) <= 2 * RELATED_WINDOW:
+            return papers
+        k = sum(1 for j in papers if j < i)
+        return papers[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
+
+    _, authors, tags, category = shape[i]
+    scores: dict[int, int] = {}
+    for weight, kind, mine in ((3, 1, authors), (2, 2, tags)):
+        for value in set(mine):
+            for j in near([j for j, facts in enumerate(shape) if value in facts[kind]]):
+                scores[j] = scores.get(j, 0) + weight
+    for j in scores:
+        scores[j] += 1 if category and shape[j][3] == category else 0
+    if category and len(scores) <= RELATED:  # the nearest papers of the category fill in
+        same = [j for j, facts in enumerate(shape) if facts[3] == category]
+        k = sum(1 for j in same if j < i)
+        for j in same[max(0, k - RELATED) : k + RELATED + 1]:
+            scores.setdefault(j, 1)
+    scores.pop(i, None)
+    return sorted(scores, key=lambda j: (-scores[j], abs(j - i), j))[:RELATED]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_related_rows_follow_the_rule_candidate_by_candidate(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from site_builder.render import related_rows
+
+    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 3)  # prolific authors' windows, at small size
+    rng = random.Random(seed)
+    names = [f"a{i}" for i in range(rng.choice([15, 60, 400]))]
+    tags = [f"t{i}" for i in range(rng.choice([5, 30, 300]))]
+    categories = [f"c{i}" for i in range(rng.randint(1, 6))] + [None]
+    shape = [
+        (
+            f"p{i}",
+            rng.choices(names, k=rng.randint(1, 5)),  # sometimes a name twice
+            tuple(rng.choices(tags, k=rng.randint(0, 3))),
+            rng.choice(categories),
+        )
+        for i in range(rng.randint(60, 250))
+    ]
+    assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
+
+
 def test_an_authors_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
     import site_builder.render as render
 
