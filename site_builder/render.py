@@ -213,13 +213,51 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
     )
 
 
-# Rendered list entries, most recently used last, by the identity of what they were made
-# from (template, paper view, page depth, brevity, site.yaml): a preview keeps the view
-# objects of unchanged papers, so their entries are reused across rebuilds too. They are
-# kept as UTF-8 (a third of a str's size for text with accents or math), within a budget.
-_ENTRIES: OrderedDict[tuple[int, int, str, bool, int], tuple[object, object, object, bytes]] = OrderedDict()
-_ENTRIES_BUDGET = 32 << 20  # bytes of entries kept per process, at any size of site
-_ENTRIES_SIZE = [0]  # bytes held now
+class _Entries:
+    """Rendered list entries, most recently used last, kept as UTF-8 within a budget of bytes.
+
+    By the identity of what they were made from (template, paper view, page depth, brevity,
+    site.yaml): a preview keeps the view objects of unchanged papers, so their entries are
+    reused across rebuilds too. UTF-8 is a third of a str's size for text with accents or math.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+        self.items: OrderedDict[tuple[int, int, str, int], tuple[object, object, object, bytes]] = (
+            OrderedDict()
+        )
+
+    def get(
+        self, key: tuple[int, int, str, int], template: object, p: object, config: object
+    ) -> bytes | None:
+        """Return the entry made from these very objects, if it is kept."""
+        hit = self.items.get(key)
+        if hit is None or hit[0] is not template or hit[1] is not p or hit[2] is not config:
+            return None
+        self.items.move_to_end(key)
+        return hit[3]
+
+    def keep(
+        self, key: tuple[int, int, str, int], template: object, p: object, config: object, data: bytes
+    ) -> None:
+        """Keep an entry (and the objects it was made from, so their ids are not reused meanwhile)."""
+        old = self.items.pop(key, None)
+        if old is not None:
+            self.held -= len(old[3])
+        self.items[key] = (template, p, config, data)
+        self.held += len(data)
+        while self.held > self.budget:
+            self.held -= len(self.items.popitem(last=False)[1][3])
+
+
+# Brief entries are shown again and again: on the pages of the paper's authors and of the
+# papers it is related to, from every part of the site. Their budget holds those of 100,000
+# papers (about a kilobyte each), so author pages do not render them anew. A full entry is
+# shown once per list (a year page, the first page of the list, the home page): its budget
+# serves the preview, which shows them again after each edit.
+_BRIEF_ENTRIES = _Entries(128 << 20)
+_FULL_ENTRIES = _Entries(16 << 20)
 
 
 def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[PaperView, str, bool], Markup]:
@@ -227,27 +265,19 @@ def entry_renderer(env: jinja2.Environment, config: SiteConfig) -> Callable[[Pap
 
     A brief entry (related papers, author pages) leaves the abstract out; it is about a
     kilobyte, and shown on the pages of the paper's authors and related papers. Entries are
-    kept in a cache bounded in bytes, the least recently used dropped first; a hit is
+    kept in caches bounded in bytes, the least recently used dropped first; a hit is
     checked by identity, so no paper is hashed whole.
     """
     template = env.get_template("_paper.html")
-    cache, size = _ENTRIES, _ENTRIES_SIZE
 
     def paper_entry(p: PaperView, root: str, brief: bool = False) -> Markup:
-        key = (id(template), id(p), root, brief, id(config))
-        hit = cache.get(key)
-        if hit is not None and hit[0] is template and hit[1] is p and hit[2] is config:
-            cache.move_to_end(key)
-            return Markup(hit[3].decode("utf-8"))
+        cache = _BRIEF_ENTRIES if brief else _FULL_ENTRIES
+        key = (id(template), id(p), root, id(config))
+        data = cache.get(key, template, p, config)
+        if data is not None:
+            return Markup(data.decode("utf-8"))
         html = template.render(p=p, root=root, site=config, brief=brief)
-        data = html.encode("utf-8")
-        old = cache.pop(key, None)
-        if old is not None:
-            size[0] -= len(old[3])
-        cache[key] = (template, p, config, data)  # holds them: their ids are not reused meanwhile
-        size[0] += len(data)
-        while size[0] > _ENTRIES_BUDGET:
-            size[0] -= len(cache.popitem(last=False)[1][3])
+        cache.keep(key, template, p, config, html.encode("utf-8"))
         return Markup(html)
 
     return paper_entry

@@ -238,6 +238,32 @@ def test_papers_of_one_day_are_listed_by_file_name_so_a_new_title_moves_nothing(
     assert order() == before
 
 
+def test_brief_entries_are_rendered_once_however_many_full_entries_the_lists_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Author pages and related papers reuse brief entries; year pages' full entries do not evict them."""
+    from site_builder import render
+
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "1")
+    monkeypatch.setattr(render, "LIST_HTML_LIMIT", 8)
+    monkeypatch.setattr(render, "_BRIEF_ENTRIES", render._Entries(1 << 20))
+    monkeypatch.setattr(render, "_FULL_ENTRIES", render._Entries(1))  # keeps none: every full entry is new
+    kept: dict[str, list[object]] = {"brief": [], "full": []}
+    keep = render._Entries.keep
+
+    def counting(self: render._Entries, key: object, *args: object) -> None:
+        kept["brief" if self is render._BRIEF_ENTRIES else "full"].append(key)
+        keep(self, key, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render._Entries, "keep", counting)
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(PAPERS):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out", use_cache=False)
+    assert len(kept["full"]) >= PAPERS  # the year pages
+    assert len(kept["brief"]) == len(set(kept["brief"])) == PAPERS  # each paper's brief entry, once
+
+
 # ------------------------------------------------------------ related papers, amended after a shape edit
 
 
