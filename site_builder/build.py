@@ -370,9 +370,14 @@ def static_files(project: Path) -> dict[str, Path]:
 RELATED_CHUNK = 2048  # papers whose related ones a process finds at a time (fewer: one process)
 
 
-def _on_every_core(count: int, task: Callable[[int], object]) -> list[object]:
-    """Return ``[task(0), …]``, computed on every core (planning hands over its related papers)."""
-    return run_tasks(count, task, chunk=RELATED_CHUNK)
+def _on_every_core(
+    count: int, task: Callable[[int], object], meanwhile: Callable[[], None] | None = None
+) -> list[object]:
+    """Return ``[task(0), …]``, computed on every core; ``meanwhile()`` runs here as the workers start.
+
+    Planning hands over its related papers, and finds the authors' pages meanwhile.
+    """
+    return run_tasks(count, task, chunk=RELATED_CHUNK, meanwhile=meanwhile)
 
 
 def _render_job(job: Job) -> list[tuple[str, bytes]]:

@@ -46,15 +46,20 @@ def run_tasks(
     processes: int | None = None,
     chunk: int = 32,
     on_progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[T]:
     """Return ``[task(0), …, task(count - 1)]``, computed by up to ``processes`` processes.
 
     An exception raised by a task in a worker is raised again in the parent (the first one
     in task order), after every worker has stopped. ``on_progress`` is called in the
-    parent with the number of tasks claimed so far, for a progress line.
+    parent with the number of tasks claimed so far, for a progress line. ``meanwhile``
+    runs in the parent before it takes tasks too: other work, done while the workers start
+    on the tasks (with one process, it runs first).
     """
     processes = min(processes or cpu_count(), max(1, count // chunk))
     if processes <= 1 or not hasattr(os, "fork"):
+        if meanwhile is not None:
+            meanwhile()
         inline = []
         for i in range(count):
             inline.append(task(i))
@@ -97,6 +102,8 @@ def run_tasks(
         results: dict[int, T] = {}
         failure: BaseException | None = None
         try:
+            if meanwhile is not None:
+                meanwhile()
             results = work()
         except BaseException as exc:  # stop the workers at their next claim, then report
             failure = exc

@@ -363,7 +363,9 @@ def site_jobs(
     return plan_site(site, env, markdown, signatures, fragments).jobs
 
 
-Mapper = Callable[[int, Callable[[int], Any]], list[Any]]  # (n, f) → [f(0), …, f(n - 1)], in any processes
+# (n, f, meanwhile) → [f(0), …, f(n - 1)], computed in any processes; meanwhile() runs in this
+# one meanwhile (when given)
+Mapper = Callable[..., list[Any]]
 
 
 def plan_site(
@@ -400,7 +402,15 @@ def plan_site(
     pieces = fragments if fragments is not None else Fragments()
     ident_of = {v.pub.slug: ident[id(v)] for v in views}
     everything = fingerprint([(ident[id(v)], keys[v.pub.slug]) for v in views])
-    authors = author_pages(site, views, helpers)
+    # related papers are found on every core (with a mapper); this process finds the authors'
+    # pages meanwhile, or after them
+    found: list[list[AuthorPage]] = []
+
+    def find_authors() -> None:
+        found.append(author_pages(site, views, helpers))
+
+    related = related_papers(views, mapper, meanwhile=find_authors)
+    authors = found[0] if found else author_pages(site, views, helpers)
     counts = [(g.year, len(g.papers)) for g in years]
     jobs = [
         Job("home", everything, lambda: [_home(site, env, markdown, views, years)]),
@@ -441,7 +451,6 @@ def plan_site(
     sitemap_key = fingerprint(extra, sorted((v.pub.slug, v.pub.date) for v in views))
     jobs.append(Job("sitemap", sitemap_key, lambda: _sitemap(env, views, helpers, extra)))
     jobs.append(Job("404", b"", lambda: [("404.html", _page(env, "404.html", "404.html", config))]))
-    related = related_papers(views, mapper)
     for i, view in enumerate(views):
         newer = views[i - 1] if i > 0 else None
         older = views[i + 1] if i + 1 < len(views) else None
@@ -698,16 +707,22 @@ def _related_facts(v: PaperView) -> RelatedFacts:
     return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
 
 
-def related_papers(views: Sequence[PaperView], mapper: Mapper | None = None) -> list[list[PaperView]]:
+def related_papers(
+    views: Sequence[PaperView], mapper: Mapper | None = None, meanwhile: Callable[[], None] | None = None
+) -> list[list[PaperView]]:
     """Return, per paper, the most related others (see :func:`related_rows`).
 
     ``views`` are in the site's order: newest first, then by slug, an order titles do not
     change. The answer depends only on each paper's authors, tags, category and date, so a
     rebuild after a title or an abstract was edited reuses the last answer, and one after a
     paper's authors or tags changed computes again only the papers that share some with it.
+    ``meanwhile`` goes to the ``mapper`` when the rows are computed that way (else it is not called).
     """
     rows = RELATED_PAPERS.get(
-        list(views), _related_facts, lambda shape: related_rows(shape, mapper), _updated_related_rows
+        list(views),
+        _related_facts,
+        lambda shape: related_rows(shape, mapper, meanwhile),
+        _updated_related_rows,
     )
     return [[views[j] for j in row] for row in rows]
 
@@ -768,17 +783,20 @@ class _Related:
         return [j for j, _ in ranked[:RELATED]]
 
 
-def related_rows(shape: Sequence[RelatedFacts], mapper: Mapper | None = None) -> list[list[int]]:
+def related_rows(
+    shape: Sequence[RelatedFacts], mapper: Mapper | None = None, meanwhile: Callable[[], None] | None = None
+) -> list[list[int]]:
     """Return, per paper, the most related others: shared authors ×3, shared tags ×2, same category.
 
     ``shape`` holds each paper's facts in date order. Candidates come from indexes by author
     and tag, limited to the papers nearest in date for prolific authors and common tags, so
     the cost grows with the site, not its square; ties go to the nearest in date. The rows
-    are independent: a ``mapper`` (the build's) may compute them on every core.
+    are independent: a ``mapper`` (the build's) may compute them on every core, and run
+    ``meanwhile`` in this process while it does.
     """
     index = _Related(shape)
     if mapper is not None:
-        return mapper(len(shape), index.row)
+        return mapper(len(shape), index.row, meanwhile=meanwhile)
     return [index.row(i) for i in range(len(shape))]
 
 

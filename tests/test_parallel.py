@@ -40,6 +40,28 @@ def test_a_check_beside_answers_yes_no_and_no_when_it_fails(fork: bool) -> None:
             beside(fails, fork=False)
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_other_work_runs_once_in_this_process_while_the_workers_start(processes: int) -> None:
+    done: list[tuple[int, int]] = []
+
+    def meanwhile() -> None:
+        time.sleep(0.2)  # long enough that the worker does tasks in the meantime
+        done.append((os.getpid(), len(done)))
+
+    pids = run_tasks(400, lambda i: os.getpid(), processes=processes, chunk=8, meanwhile=meanwhile)
+    assert done == [(os.getpid(), 0)]
+    assert len(pids) == 400
+    assert (set(pids) == {os.getpid()}) is (processes == 1)  # with two, the worker took tasks meanwhile
+
+
+def test_a_failure_of_the_other_work_stops_the_workers_and_is_raised() -> None:
+    def meanwhile() -> None:
+        raise ProblemsError([Problem("site.yaml", 2, "bad")])
+
+    with pytest.raises(ProblemsError, match="bad"):
+        run_tasks(400, lambda i: time.sleep(0.001), processes=2, chunk=8, meanwhile=meanwhile)
+
+
 def test_small_work_stays_in_this_process():
     assert {pid for pid in run_tasks(10, lambda i: os.getpid(), processes=2, chunk=8)} == {os.getpid()}
 

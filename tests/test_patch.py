@@ -7,8 +7,10 @@ else; the usual one goes on to "reading").
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -403,8 +405,16 @@ def test_related_rows_found_on_every_core_equal_rows_found_in_one_process() -> N
         (f"p{i}", rng.sample([f"a{k}" for k in range(60)], rng.randint(1, 4)), (f"t{i % 9}",), f"c{i % 3}")
         for i in range(500)
     ]
-    forked = related_rows(shape, lambda n, task: run_tasks(n, task, processes=2, chunk=16))
+    ran: list[int] = []
+
+    def mapper(
+        n: int, task: Callable[[int], object], meanwhile: Callable[[], None] | None = None
+    ) -> list[object]:
+        return run_tasks(n, task, processes=2, chunk=16, meanwhile=meanwhile)
+
+    forked = related_rows(shape, mapper, meanwhile=lambda: ran.append(os.getpid()))
     assert forked == related_rows(shape) and len(forked) == 500
+    assert ran == [os.getpid()]  # the other work, done once, in this process, as the worker computed rows
 
 
 def test_neighbours_edited_together_and_a_site_without_an_address(tmp_path: Path) -> None:
