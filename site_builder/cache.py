@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 7
+FORMAT = 8
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
@@ -40,8 +40,8 @@ def compiled_templates(project: Path) -> Path:
 
 
 def digest(data: bytes) -> bytes:
-    """Return a short content digest."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+    """Return a short content digest (SHA-256: processors have instructions for it, twice BLAKE2b's speed)."""
+    return hashlib.sha256(data).digest()[:16]
 
 
 FileStat = tuple[str, int, int]  # path, modification time (ns), size
