@@ -8,6 +8,7 @@ else; the usual one goes on to "reading").
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 from collections.abc import Callable
@@ -269,24 +270,38 @@ def test_brief_entries_are_rendered_once_however_many_full_entries_the_lists_ren
 # ------------------------------------------------------------ related papers, amended after a shape edit
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import random
+Facts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
 
+
+@pytest.fixture
+def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prolific authors' and tags' windows of candidates, at a small size."""
+    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 3)
+
+
+def random_facts(
+    rng: random.Random, i: int, people: int, tags: int, categories: int, repeats: bool = False
+) -> Facts:
+    """Return a random paper's facts; with ``repeats``, a name or tag may come twice."""
+    pick = rng.choices if repeats else rng.sample
+    return (
+        f"p{i}",
+        list(pick([f"a{k}" for k in range(people)], k=rng.randint(1, 4))),
+        tuple(pick([f"t{k}" for k in range(tags)], k=rng.randint(0, 2))),
+        rng.choice([*(f"c{k}" for k in range(categories)), None]),
+    )
+
+
+@pytest.mark.usefixtures("small_window")
+@pytest.mark.parametrize("seed", range(40))
+def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(seed: int) -> None:
     from site_builder.render import _updated_related_rows, related_rows
 
-    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 3)  # prolific authors' windows, at small size
     rng = random.Random(seed)
     sparse = seed >= 20  # few shared authors and tags: related papers mostly the nearest of the category
-    names = [f"a{i}" for i in range(2000 if sparse else 80)]
-    tags = [f"t{i}" for i in range(1000 if sparse else 40)]
-    categories = [f"c{i}" for i in range(12)] + [None]
 
-    def facts(i: int) -> tuple[str, list[str], tuple[str, ...], str | None]:
-        authors = rng.sample(names, rng.randint(1, 4))
-        return (f"p{i}", authors, tuple(rng.sample(tags, rng.randint(0, 2))), rng.choice(categories))
+    def facts(i: int) -> Facts:
+        return random_facts(rng, i, 2000 if sparse else 80, 1000 if sparse else 40, 12)
 
     old = [facts(i) for i in range(rng.randint(200, 600))]
     new = list(old)
@@ -296,9 +311,6 @@ def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
     assert amended is not None and amended == related_rows(new)
     new[0] = ("moved", *new[0][1:])  # another paper in a place: the order changed, nothing to amend
     assert _updated_related_rows(old, new, related_rows(old)) is None
-
-
-Facts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
 
 
 def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
@@ -328,27 +340,15 @@ def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
     return sorted(scores, key=lambda j: (-scores[j], abs(j - i), j))[:RELATED]
 
 
+@pytest.mark.usefixtures("small_window")
 @pytest.mark.parametrize("seed", range(12))
-def test_related_rows_follow_the_rule_candidate_by_candidate(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import random
-
+def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     from site_builder.render import related_rows
 
-    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 3)  # prolific authors' windows, at small size
     rng = random.Random(seed)
-    names = [f"a{i}" for i in range(rng.choice([15, 60, 400]))]
-    tags = [f"t{i}" for i in range(rng.choice([5, 30, 300]))]
-    categories = [f"c{i}" for i in range(rng.randint(1, 6))] + [None]
+    people, tags, categories = rng.choice([15, 60, 400]), rng.choice([5, 30, 300]), rng.randint(1, 6)
     shape = [
-        (
-            f"p{i}",
-            rng.choices(names, k=rng.randint(1, 5)),  # sometimes a name twice
-            tuple(rng.choices(tags, k=rng.randint(0, 3))),
-            rng.choice(categories),
-        )
-        for i in range(rng.randint(60, 250))
+        random_facts(rng, i, people, tags, categories, repeats=True) for i in range(rng.randint(60, 250))
     ]
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
