@@ -10,16 +10,12 @@ from __future__ import annotations
 import functools
 import html
 import re
-import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
-import markdown
-from markdown.extensions import Extension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.inlinepatterns import InlineProcessor
-from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
-from .model import check_url
+if TYPE_CHECKING:
+    import markdown
 
 # $…$ on one line, or wrapped over lines of one paragraph (listings wrap long abstracts)
 _MATH = re.compile(r"(?<![\\$])\$(?!\s)((?:\\.|[^$\\\n]|\n(?![ \t]*\n)){1,400}?)(?<!\s)\$(?!\d)")
@@ -85,45 +81,6 @@ def _math_to_mathml(tex: str) -> str:
     except Exception:
         return f'<code class="math">{html.escape(tex)}</code>'
     return mathml
-
-
-class _SafeLinks(Treeprocessor):
-    """Drop URLs that are not http(s), mailto or relative; an image left without one becomes its alt text."""
-
-    def run(self, root: ET.Element) -> None:
-        for element in root.iter():
-            for attr in ("href", "src"):
-                value = element.get(attr)
-                if value is not None and check_url(value.strip()) is not None:
-                    del element.attrib[attr]
-            if element.tag == "img" and "src" not in element.attrib:
-                alt = element.get("alt", "")
-                element.attrib.clear()
-                element.tag, element.text = "span", alt
-
-
-class _BareUrl(InlineProcessor):
-    """Link bare ``http(s)://`` URLs, as listings write them (``Project page: https://…``)."""
-
-    def handleMatch(  # type: ignore[override]  # Markdown's API
-        self, m: re.Match[str], data: str
-    ) -> tuple[ET.Element, int, int]:
-        link = ET.Element("a", {"href": m.group(0)})
-        link.text = m.group(0)
-        return link, m.start(0), m.end(0)
-
-
-_BARE_URL = r"(?<![\w/])https?://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]]"
-
-
-class _SafeMarkdown(Extension):
-    """Treat raw HTML as text, link bare URLs and keep URLs safe."""
-
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
-        md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 90)
-        md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
 
 
 # Plain prose, the usual abstract, needs little of Markdown's machinery: paragraphs of text
@@ -216,12 +173,11 @@ class MarkdownRenderer:
         return result
 
     def _markdown(self) -> markdown.Markdown:
-        """Return the converter, made when first needed (plain prose needs none)."""
+        """Return the converter, made when first needed (plain prose needs none, nor the import)."""
         if self._md is None:
-            # extensions as objects: named, they are looked up among the entry points of every
-            # installed package, which took 25 ms
-            extensions = [_SafeMarkdown(), SaneListExtension()]
-            self._md = markdown.Markdown(extensions=extensions, output_format="html")
+            from .safemarkdown import converter
+
+            self._md = converter()
         return self._md
 
     def cache(self) -> dict[tuple[str, bool], str]:

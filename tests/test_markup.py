@@ -281,3 +281,23 @@ def test_markdown_syntax_never_takes_the_fast_path_wrongly(edge):
     text = f"We show{edge}that it works.\nSecond line."
     fast = _plain_html(text)
     assert fast is None or fast == _markdown_itself(text)
+
+
+def test_plain_prose_renders_without_importing_markdown() -> None:
+    """A rebuild whose abstracts are plain prose does not pay for importing the Markdown package."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import site_builder.build, site_builder.cli, site_builder.patch, site_builder.render\n"
+        "from site_builder.markup import MarkdownRenderer\n"
+        "r = MarkdownRenderer()\n"
+        "text = 'We *learn* `x` with $n^2$ [here](https://example.org).'\n"
+        "print(r.render(text), 'markdown' in sys.modules)\n"
+        "print(r.render('- a list'), 'markdown' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    first, second = out.strip().split("\n", 1)
+    assert first.startswith("<p>We <em>learn</em> <code>x</code> with <math") and first.endswith(" False")
+    assert second.endswith(" True") and "<li>a list</li>" in second
