@@ -124,13 +124,13 @@ def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Public
     """Check slugs and duplicate papers across files; return the papers newest first and the problems."""
     publications: list[Publication] = []
     problems: list[Problem] = []
-    stems: dict[str, str] = {}
+    stems: dict[str, Path] = {}  # paths are shown as messages name them only when there is a message
     for path in sorted(papers):
-        shown = display_path(path)
         if path.stem in stems:
-            problems.append(Problem(shown, None, f"duplicate slug {path.stem!r}: also {stems[path.stem]}"))
+            also = display_path(stems[path.stem])
+            problems.append(Problem(display_path(path), None, f"duplicate slug {path.stem!r}: also {also}"))
             continue
-        stems[path.stem] = shown
+        stems[path.stem] = path
         paper = papers[path]
         problems.extend(paper.problems)
         if paper.publication is not None:

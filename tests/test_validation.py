@@ -317,3 +317,19 @@ def test_config_must_be_a_mapping() -> None:
     result, problems = config_from_mapping(load_yaml("- a\n", "site.yaml"), "site.yaml")
     assert result is None
     assert problems == [Problem("site.yaml", 1, "site.yaml must be a mapping of keys, got a list")]
+
+
+def test_two_files_of_one_slug_are_reported_by_their_paths(tmp_path, monkeypatch) -> None:
+    from site_builder.loader import load_publications
+
+    folder = tmp_path / "content" / "publications"
+    folder.mkdir(parents=True)
+    paper = 'title: "A"\nauthors: ["Ada Lovelace"]\ndate: "2024-01-02"\n'
+    (folder / "paper-a.yaml").write_text(paper)
+    (folder / "paper-a.yml").write_text(paper.replace('"A"', '"B"'))
+    monkeypatch.chdir(tmp_path)
+    publications, problems = load_publications(tmp_path / "content")
+    assert [p.title for p in publications] == ["A"]
+    assert [str(p) for p in problems if "slug" in p.message] == [
+        "content/publications/paper-a.yml: duplicate slug 'paper-a': also content/publications/paper-a.yaml"
+    ]
