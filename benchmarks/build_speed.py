@@ -154,8 +154,9 @@ def settle(folders: list[Path], seconds: float) -> None:
 def warm_up(corpus: Path) -> None:
     """Read every source file of both sites once, so neither tool's first run reads them from disk.
 
-    At 100,000 papers the files are no longer in the page cache after the last run's
-    outputs: the first tool to run would wait for the disk (40 s instead of 20 s here).
+    At 100,000 papers they may have left the page cache since they were written (our reading
+    took 37-44 s in two builds, 22 s when read again straight after): the first tool to run
+    would wait for the disk.
     """
     for folder, _, names in os.walk(corpus):
         for name in names:
