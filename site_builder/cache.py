@@ -21,7 +21,7 @@ import hashlib
 import os
 import pickle
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -185,11 +185,7 @@ class BuildCache:
         if self.patched and journal is None:  # lost: what the output holds is not known
             self.outputs, self.jobs = {}, {}
         elif journal is not None:  # quick rebuilds since: their files and jobs
-            for rel, key in journal["outputs"].items():
-                if key is None:
-                    self.outputs.pop(rel, None)
-                else:
-                    self.outputs[rel] = key
+            apply_changes(self.outputs, journal["outputs"])
             for name, rels in journal["jobs"].items():
                 if name in self.jobs:  # to be rendered again by the next full rebuild
                     self.jobs[name] = (b"", self.jobs[name][1] if rels is None else rels)
@@ -303,6 +299,15 @@ class BuildCache:
 
 
 SHARDS = 32
+
+
+def apply_changes(table: dict[Any, Any], changes: Mapping[Any, Any]) -> None:
+    """Apply a journal's changes to a table of the cache: a new value, or None for removed."""
+    for key, value in changes.items():
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
 
 
 def _shard_file(folder: Path, shard: int) -> Path:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import CACHE_DIR, BuildCache, compiled_templates, read_data, write_data
+from .cache import CACHE_DIR, BuildCache, apply_changes, compiled_templates, read_data, write_data
 from .errors import Problem
 from .layout import CONTENT_DIR, PUBLICATIONS_DIR, builtin_theme_dir, display_path, theme_dirs
 from .output import safe_join
@@ -159,12 +159,7 @@ def load_index(project: Path, cache: BuildCache) -> PatchIndex | None:
         return None  # the journal is lost: the index no longer says what the output holds
     if journal is not None:
         for name, changes in journal.get("index", {}).items():
-            table = getattr(index, name)
-            for key, value in changes.items():
-                if value is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = value
+            apply_changes(getattr(index, name), changes)
     return index
 
 

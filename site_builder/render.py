@@ -216,9 +216,10 @@ def _page(env: jinja2.Environment, template: str, path: str, config: SiteConfig,
 class _Entries:
     """Rendered list entries, most recently used last, kept as UTF-8 within a budget of bytes.
 
-    By the identity of what they were made from (template, paper view, page depth, brevity,
-    site.yaml): a preview keeps the view objects of unchanged papers, so their entries are
-    reused across rebuilds too. UTF-8 is a third of a str's size for text with accents or math.
+    By the identity of what they were made from (template, paper view, page depth, site.yaml;
+    brief and full entries are kept apart): a preview keeps the view objects of unchanged
+    papers, so their entries are reused across rebuilds too. UTF-8 is a third of a str's size
+    for text with accents or math.
     """
 
     def __init__(self, budget: int) -> None:
