@@ -228,6 +228,24 @@ def test_a_quick_rebuild_reports_the_warnings_of_the_last_check(site: Path) -> N
     assert_as_cold(site)
 
 
+def test_a_warning_gone_in_one_quick_rebuild_stays_gone_in_the_next(site: Path) -> None:
+    """The journal's removals (a duplicate warning no longer due) reach the quick rebuilds after it."""
+    out = site.parent / "out"
+    change(site, "paper-06", r"^title: .*", 'title: "Learning things number 0 <b>with</b> & markup"')
+    change(site, "paper-21", r"^date: .*", 'date: "2022-05-05"')  # a shape edit: the usual way, index saved
+    for edit, way, warned in (
+        (lambda: None, "usual", 1),  # paper-06 has the same title and first author as paper-00
+        (lambda: change(site, "paper-06", r"^title: .*", 'title: "Learning things, again"'), "quick", 0),
+        (lambda: change(site, "paper-20", r"We study", "We examine"), "quick", 0),  # its abstract only
+    ):
+        edit()
+        stages: list[str] = []
+        result = build(site, out, progress=lambda stage, done, total, seen=stages: seen.append(stage))
+        assert ("reading" in stages) is (way == "usual")
+        assert len(result.warnings) == warned
+    assert_as_cold(site)
+
+
 def test_papers_of_one_day_are_listed_by_file_name_so_a_new_title_moves_nothing(site: Path) -> None:
     def order() -> list[str]:
         page = (site.parent / "out" / "publications" / "years" / "2021" / "index.html").read_text()
