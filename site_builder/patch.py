@@ -14,7 +14,8 @@ place. The paper's own page, its neighbours' (their pager shows its title) and t
 rendered again in full. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
-order, related papers, authors' pages and citation keys. Whenever a quick rebuild cannot
+order, related papers, authors' pages and citation keys. The preview keeps one too, and
+patches the files it holds in memory the same way (:mod:`.serve`). Whenever a quick rebuild cannot
 give exactly a full build's output (a changed shape or citation-key clash, a paper with
 problems, a page not as expected, templates of the project's own) it returns None and the
 build goes the usual way; nothing is written before every piece is in place.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,8 +37,13 @@ from .layout import CONTENT_DIR, PUBLICATIONS_DIR, builtin_theme_dir, display_pa
 from .output import safe_join
 
 if TYPE_CHECKING:
+    import jinja2
+
     from .model import Publication
     from .render import Plan
+
+# The last build's output: its folder, or the preview's files in memory (by output path)
+Output = Path | Mapping[str, bytes]
 
 INDEX_FILE = "patch.pickle"
 MOST_EDITED = 16  # more edited papers than this: a full rebuild is about as quick
@@ -192,35 +198,51 @@ def edited_papers(index: PatchIndex, stats: dict[str, tuple[int, int]]) -> list[
 
 def quick_patch(
     project: Path,
-    out: Path,
+    out: Output,
     index: PatchIndex,
     stats: dict[str, tuple[int, int]],
     changed: list[str],
     old_entry: Callable[[str], Any],
+    env: jinja2.Environment | None = None,
 ) -> Patch | None:
     """Return the quick rebuild of ``out`` after the paper files ``changed`` were edited, or None.
 
     ``stats`` are every paper file's modification time and size, ``changed`` is
     :func:`edited_papers` of them; ``old_entry(name)`` is a paper file's entry in the cache
-    as the last build read it.
+    as the last build read it. ``env`` renders the pieces (by default, a build's environment).
     """
     if stats.keys() != index.files.keys():
         return None  # a paper added or removed: the site's shape changed
     if not changed or len(changed) > MOST_EDITED or not builtin_templates(project):
         return None
     try:
-        return _patch(project, out, index, stats, changed, old_entry)
+        return _patch(project, out, index, stats, changed, old_entry, env)
     except _GiveUp:
         return None
 
 
+def _reader(out: Output) -> Callable[[str], bytes | None]:
+    """Return ``read(output path)``: a file's bytes as the last build left them, None when it has none."""
+    if not isinstance(out, Path):
+        return out.get
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return safe_join(out, rel).read_bytes()
+        except OSError:
+            return None
+
+    return read
+
+
 def _patch(
     project: Path,
-    out: Path,
+    out: Output,
     index: PatchIndex,
     stats: dict[str, tuple[int, int]],
     changed: list[str],
     old_entry: Callable[[str], Any],
+    env: jinja2.Environment | None,
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
@@ -283,7 +305,8 @@ def _patch(
     if site is None:
         raise _GiveUp
     config = site.config
-    env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
+    if env is None:
+        env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
     entry = entry_renderer(env, config)
     env.globals["paper_entry"] = entry
     directory = make_directory(site.people, config.members)
@@ -342,13 +365,14 @@ def _patch(
     # the output files as they will be, and as the last build left them (None: it had none)
     texts: dict[str, bytes] = {}
     originals: dict[str, bytes | None] = {}
+    read = _reader(out)
 
     def text(rel: str) -> bytes:
         if rel not in texts:
-            try:
-                texts[rel] = originals[rel] = safe_join(out, rel).read_bytes()
-            except OSError:
-                raise _GiveUp from None
+            data = read(rel)
+            if data is None:
+                raise _GiveUp
+            texts[rel] = originals[rel] = data
         return texts[rel]
 
     def splice(rel: str, before: str, after: str) -> None:
@@ -415,12 +439,12 @@ def _patch(
         for rel, page in paper_page(
             site, env, view_of(slug, abstract=True), newer, older, related, helpers, Fragments(), b""
         ):
-            _note_original(rel, out, originals)
+            _note_original(rel, read, originals)
             texts[rel] = page.encode("utf-8")
     if feed:
         newest = [view_of(slug) for slug in index.order[:FEED_SIZE]]
         for rel, page in feed_file(site, env, newest, helpers):
-            _note_original(rel, out, originals)
+            _note_original(rel, read, originals)
             texts[rel] = page.encode("utf-8")
 
     write = {}
@@ -454,13 +478,10 @@ def _patch(
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings))
 
 
-def _note_original(rel: str, out: Path, originals: dict[str, bytes | None]) -> None:
+def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dict[str, bytes | None]) -> None:
     """Note a file's bytes before a whole page replaces it (None when the last build had none)."""
     if rel not in originals:
-        try:
-            originals[rel] = safe_join(out, rel).read_bytes()
-        except OSError:
-            originals[rel] = None
+        originals[rel] = read(rel)
 
 
 ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is looked for

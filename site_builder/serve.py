@@ -20,12 +20,16 @@ How it is put together, and why:
   the one it was served from is told to reload at once, which closes the race of a
   save landing while a page is loading.
 - **Incremental rebuilds**: when only paper files changed, only those are parsed
-  again; the other papers are reused. Rendering goes through the build's own jobs
-  (``render.site_jobs``), so the pages are exactly a build's: a job whose key (what it
-  reads of the papers) did not change keeps its last output, so a paper's title edit
-  re-renders its page, its neighbours, the lists and author pages that show it, and
-  nothing else. Template changes start from a fresh environment; ``site.yaml`` and
-  other content files re-render everything.
+  again; the other papers are reused. An edit to a paper's text (not to who wrote it,
+  when, or its facets) is spliced into the files in memory as a quick build splices it
+  into ``_site/`` (:mod:`.patch`): its new entry, index row and BibTeX replace the old
+  ones, and its own page, its neighbours' and the feed are rendered again. Any other
+  edit goes through the build's own jobs (``render.plan_site``), so the pages are
+  exactly a build's: a job whose key (what it reads of the papers) did not change
+  keeps its last output, so a paper's authors edit re-renders its page, the lists,
+  author pages and related papers that show it, and nothing else. Template changes
+  start from a fresh environment; ``site.yaml`` and other content files re-render
+  everything.
 - **Mistakes** (bad YAML, unknown key, template error) keep the last good site up
   with an overlay listing each ``path:line: message``; with no good site yet,
   every page is an error page. Fixing the file brings the site back by itself.
@@ -58,12 +62,14 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .build import load_checked, static_files, template_problem, theme_dirs
+from .cache import apply_changes
 from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
 from .model import Site
-from .render import Fragments, make_environment, site_jobs
+from .patch import PatchIndex, edited_papers, make_index, quick_patch
+from .render import Fragments, Plan, make_environment, plan_site
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
 POLL_MIN = 0.05  # seconds between scans; more when a scan itself is slow (10,000 files)
@@ -133,7 +139,7 @@ def _is_paper(rel: str) -> bool:
 class Renderer:
     """Render a site to ``{path: bytes}``; a job whose key did not change keeps its last outputs.
 
-    The same jobs as a build (:func:`~site_builder.render.site_jobs`), so the preview's pages
+    The same jobs as a build (:func:`~site_builder.render.plan_site`), so the preview's pages
     are exactly a build's; a paper's edit re-renders its page, the pages that show it and the
     site-wide lists, nothing else.
     """
@@ -144,6 +150,7 @@ class Renderer:
         self.fragments = Fragments()
         self._jobs: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {}
         self.rendered = 0  # files rendered by the last call, for the log
+        self.plan: Plan | None = None  # what the last call rendered from (its jobs dropped)
 
     def forget(self) -> None:
         """Render every job next time (site.yaml, people or pages changed: what every page reads)."""
@@ -151,8 +158,10 @@ class Renderer:
 
     def render(self, site: Site, signatures: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
         """Return every page and file of the site; template mistakes become located problems."""
+        self.plan = None
         try:
-            jobs = site_jobs(site, self.env, self.markdown, signatures, self.fragments)
+            plan = plan_site(site, self.env, self.markdown, signatures, self.fragments)
+            jobs = plan.jobs
             memo: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {}
             pages: dict[str, bytes] = {}
             rendered = 0
@@ -171,6 +180,7 @@ class Renderer:
         self._jobs = memo
         self.fragments = Fragments(self.fragments.used)  # keep only what this site uses
         self.rendered = rendered
+        self.plan = dataclasses.replace(plan, jobs=[])
         return pages
 
 
@@ -213,6 +223,10 @@ class Preview:
         self._digests: dict[str, bytes] = {}  # paper slug → digest of its file, for the jobs' keys
         self._pages: dict[str, bytes] = {}
         self._static: dict[str, bytes] = {}
+        # what a quick rebuild needs of the last render, made when first needed; and the
+        # paper files' signatures that render read
+        self._index: PatchIndex | None = None
+        self._index_files: dict[str, Signature] = {}
         self._lock = threading.Lock()
 
     def first_build(self) -> None:
@@ -288,15 +302,20 @@ class Preview:
         papers_only = changed is not None and all(_is_paper(p) or p.startswith("static/") for p in changed)
         if changed is None or any(p.startswith("templates/") for p in changed) or self._renderer is None:
             self._renderer = Renderer(self.project, self._renderer.markdown if self._renderer else None)
-        if changed is None or any(p.startswith("static/") for p in changed):
+        static_changed = changed is None or any(p.startswith("static/") for p in changed)
+        if static_changed:
             self._static = read_static(self.project)
         everything = False
         if static_only and self._site is not None:
             note = "static files"
         elif papers_only and self._site is not None and changed is not None:
-            self._site = self._reload_papers({p for p in changed if _is_paper(p)})
-            self._pages = self._renderer.render(self._site, self._digests)
-            note = f"{self._renderer.rendered} pages re-rendered"
+            quick = None if static_changed else self._quick()
+            if quick is not None:
+                note = f"the new text of {quick} spliced in"
+            else:
+                self._site = self._reload_papers({p for p in changed if _is_paper(p)})
+                self._pages = self._render(self._site)
+                note = f"{self._renderer.rendered} pages re-rendered"
         else:
             self._site = None
             self._renderer.forget()
@@ -308,7 +327,7 @@ class Preview:
                 _say(str(warning))
             self._papers = papers
             self._digests = {path.stem: paper.digest for path, paper in papers.items()}
-            pages = self._renderer.render(site, self._digests)
+            pages = self._render(site)
             self._site, self._pages = site, pages
             note = f"{len(site.publications)} papers, {self._renderer.rendered} pages rendered"
             everything = True
@@ -319,6 +338,64 @@ class Preview:
             files[path] = data
         files[".nojekyll"] = b""
         return files, note, everything
+
+    def _render(self, site: Site) -> dict[str, bytes]:
+        """Render the site's changed jobs; the next quick rebuild starts from this render."""
+        assert self._renderer is not None
+        pages = self._renderer.render(site, self._digests)
+        self._index = None
+        self._index_files = self._paper_signatures()
+        return pages
+
+    def _paper_signatures(self) -> dict[str, Signature]:
+        """Return the paper files' signatures in the last scan, by file name."""
+        return {rel.rpartition("/")[2]: sig for rel, sig in self._signatures.items() if _is_paper(rel)}
+
+    def _quick(self) -> str | None:
+        """Splice the edited papers' new text into the files in memory; return their names, or None.
+
+        As a quick build does (:func:`~site_builder.patch.quick_patch`), with the files of
+        the last render for ``_site/``: the outcome is exactly what rendering gives, or it is
+        None and nothing changed (a shape edit, a mistake, a paper added or removed).
+        """
+        renderer, site = self._renderer, self._site
+        if renderer is None or site is None or renderer.plan is None:
+            return None
+        if self._index is None:
+            self._index = make_index(renderer.plan, "", "", dict(self._index_files), {}, ())
+        index = self._index
+        stats = self._paper_signatures()
+        folder = self.project / CONTENT_DIR / PUBLICATIONS_DIR
+
+        def old_entry(name: str) -> tuple[int, int, PaperFile, str | None] | None:
+            paper = self._papers.get(folder / name)
+            if paper is None:
+                return None
+            pub = paper.publication
+            shown = renderer.markdown.render(pub.abstract) if pub is not None and pub.abstract else None
+            return (*index.files[name], paper, shown)
+
+        edited = edited_papers(index, stats)
+        patch = quick_patch(self.project, self._pages, index, stats, edited, old_entry, renderer.env)
+        if patch is None:
+            return None
+        pages = dict(self._pages)
+        for rel in patch.remove:
+            pages.pop(rel, None)
+        pages.update(patch.write)
+        publications = list(site.publications)
+        for name, (_, _, paper, _) in patch.papers.items():
+            path = folder / name
+            self._papers[path] = paper
+            self._digests[path.stem] = paper.digest
+            i = index.order.index(path.stem)  # a text edit leaves the papers' order as it was
+            assert publications[i].slug == path.stem and paper.publication is not None
+            publications[i] = paper.publication
+        for table, changes in patch.index.items():
+            apply_changes(getattr(index, table), changes)
+        self._site = dataclasses.replace(site, publications=tuple(publications))
+        self._pages = pages
+        return ", ".join(sorted(patch.papers))
 
     def _reload_papers(self, changed: set[str]) -> Site:
         """Parse the changed paper files again and return the site with them; raise on errors."""

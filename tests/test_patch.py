@@ -19,6 +19,7 @@ import pytest
 import site_builder.render
 from site_builder.build import build
 from site_builder.errors import ProblemsError
+from site_builder.serve import Preview
 
 from .helpers import files, make_project, snapshot, write_paper
 
@@ -469,3 +470,76 @@ def test_every_output_names_the_job_that_writes_it(site: Path) -> None:
     outputs = [(rel, job.name) for job in plan.jobs for rel, _ in job.run()]
     assert {name for _, name in outputs} >= {"home", "publications", "bib", "feed", "paper:paper-00"}
     assert [(rel, name) for rel, name in outputs if job_of_output(rel) != name] == []
+
+
+# ---------------------------------------------------------------- the preview's quick rebuilds
+
+
+class PreviewOf:
+    """A preview of a project, in this process: each step edits a paper, polls, and says which way it went."""
+
+    def __init__(self, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.project, self.capsys = project, capsys
+        self.preview = Preview(project, project.parent / "mirror")
+        self.preview.first_build()
+        self.clock = os.stat(project / "site.yaml").st_mtime_ns
+        capsys.readouterr()
+
+    def edit(self, slug: str, pattern: str, replacement: str) -> str:
+        """Change a paper file (with a modification time of its own), poll; return the preview's log."""
+        change(self.project, slug, pattern, replacement)
+        self.clock += 1_000_000_000  # one second later than any save so far: always seen as changed
+        os.utime(self.project / "content" / "publications" / f"{slug}.yaml", ns=(self.clock, self.clock))
+        assert self.preview.poll()
+        return self.capsys.readouterr().err
+
+    def assert_as_cold(self) -> None:
+        """The files served are those of a build from scratch, byte for byte."""
+        cold = self.project.parent / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(self.project, cold, use_cache=False)
+        served, expected = dict(self.preview.status.files or {}), files(cold)
+        assert self.preview.status.problems == ()
+        assert served.keys() == expected.keys()
+        assert [rel for rel in served if served[rel] != expected[rel]] == []
+
+
+SPLICED = "spliced in"
+
+
+@pytest.mark.parametrize(
+    ("slug", "pattern", "replacement"),
+    [
+        ("paper-00", r"^title: \"Learning", 'title: "Teaching'),  # leaves a clash group: letters shift
+        ("paper-11", r"results improve", "results **really** improve, see $y_2$,"),  # the abstract
+        ("paper-35", r"things number", "Things Number"),  # the newest: home page and feed
+        ("paper-08", r"<b>with</b>", "<script>alert(1)</script>"),  # escaped as everywhere
+    ],
+)
+def test_the_preview_splices_a_text_edit_into_the_files_it_serves_as_rendering_gives_them(
+    site: Path, capsys: pytest.CaptureFixture[str], slug: str, pattern: str, replacement: str
+) -> None:
+    preview = PreviewOf(site, capsys)
+    assert SPLICED in preview.edit(slug, pattern, replacement)
+    preview.assert_as_cold()
+
+
+def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_after_it(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview = PreviewOf(site, capsys)
+    assert SPLICED in preview.edit("paper-01", r"things number", "items number")
+    preview.assert_as_cold()
+    log = preview.edit("paper-05", r"^authors: \[", "authors: ['Marie Curie', ")  # the shape: re-rendered
+    assert SPLICED not in log and "pages re-rendered" in log
+    preview.assert_as_cold()
+    assert SPLICED in preview.edit("paper-05", r"things number", "stuff number")  # from the new render
+    preview.assert_as_cold()
+    assert SPLICED in preview.edit("paper-00", r"^title: \"Learning", 'title: "Teaching')  # renamed files
+    assert SPLICED in preview.edit("paper-00", r"^title: \"Teaching", 'title: "Learning')  # and back
+    preview.assert_as_cold()
+    assert SPLICED in preview.edit("paper-01", r"items number", "things number")  # the first edit undone
+    preview.assert_as_cold()
+    log = preview.edit("paper-07", r"things number", "stuff number")  # selected: the home page names it
+    assert SPLICED not in log
+    preview.assert_as_cold()
