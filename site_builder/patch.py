@@ -204,19 +204,21 @@ def quick_patch(
     changed: list[str],
     old_entry: Callable[[str], Any],
     env: jinja2.Environment | None = None,
+    held: Callable[[str], Publication | None] | None = None,
 ) -> Patch | None:
     """Return the quick rebuild of ``out`` after the paper files ``changed`` were edited, or None.
 
     ``stats`` are every paper file's modification time and size, ``changed`` is
     :func:`edited_papers` of them; ``old_entry(name)`` is a paper file's entry in the cache
-    as the last build read it. ``env`` renders the pieces (by default, a build's environment).
+    as the last build read it. ``env`` renders the pieces (by default, a build's environment);
+    ``held(name)`` is an unedited paper as the caller holds it in memory (else its file is read).
     """
     if stats.keys() != index.files.keys():
         return None  # a paper added or removed: the site's shape changed
     if not changed or len(changed) > MOST_EDITED or not builtin_templates(project):
         return None
     try:
-        return _patch(project, out, index, stats, changed, old_entry, env)
+        return _patch(project, out, index, stats, changed, old_entry, env, held)
     except _GiveUp:
         return None
 
@@ -243,6 +245,7 @@ def _patch(
     changed: list[str],
     old_entry: Callable[[str], Any],
     env: jinja2.Environment | None,
+    held: Callable[[str], Publication | None] | None,
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
@@ -327,7 +330,10 @@ def _patch(
     def pub_of(slug: str) -> Publication:
         pub = publications.get(slug)
         if pub is None:
-            pub = load_publication_file(folder / file_of[slug]).publication
+            name = file_of[slug]
+            pub = held(name) if held is not None else None
+            if pub is None:
+                pub = load_publication_file(folder / name).publication
             if pub is None:
                 raise _GiveUp
             publications[slug] = pub

@@ -67,7 +67,7 @@ from .errors import Problem, ProblemsError, SiteBuilderError, errors_only
 from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
-from .model import Site
+from .model import Publication, Site
 from .patch import PatchIndex, edited_papers, make_index, quick_patch
 from .render import Fragments, Plan, make_environment, plan_site
 
@@ -375,8 +375,12 @@ class Preview:
             shown = renderer.markdown.render(pub.abstract) if pub is not None and pub.abstract else None
             return (*index.files[name], paper, shown)
 
+        def held(name: str) -> Publication | None:
+            paper = self._papers.get(folder / name)
+            return paper.publication if paper is not None else None
+
         edited = edited_papers(index, stats)
-        patch = quick_patch(self.project, self._pages, index, stats, edited, old_entry, renderer.env)
+        patch = quick_patch(self.project, self._pages, index, stats, edited, old_entry, renderer.env, held)
         if patch is None:
             return None
         pages = dict(self._pages)
