@@ -974,7 +974,7 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
         return tuple((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
 
-    groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups)
+    groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups, _updated_author_groups)
     people = {author_slug(p.name): p for p in site.people}
     return [
         AuthorPage(
@@ -1015,6 +1015,57 @@ def _author_groups(shape: Sequence[Sequence[tuple[str, bool, str]]]) -> list[Aut
         )
         groups.append((names[slug], slug, members[slug], papers, coauthors))
     return groups
+
+
+def _updated_author_groups(
+    old: Sequence[Sequence[tuple[str, bool, str]]],
+    new: Sequence[Sequence[tuple[str, bool, str]]],
+    groups: list[AuthorGroup],
+) -> list[AuthorGroup] | None:
+    """Return :func:`_author_groups` of ``new`` from those of ``old``, when few papers' authors changed.
+
+    Only the authors of the changed papers (before or after) have other papers or co-authors;
+    every other group is kept as it was, the same object. None when papers moved, many
+    changed, or an author's shown name or membership changed (a co-author line elsewhere
+    shows it): computing anew is then the way.
+    """
+    if len(old) != len(new) or not isinstance(groups, list):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(changed) > max(16, len(new) // 100):
+        return None
+    changed_set = set(changed)
+    by_slug = {group[1]: group for group in groups}
+    affected = {slug for i in changed for slug, _, _ in (*old[i], *new[i])}
+    papers_of: dict[str, list[int]] = {}
+    for slug in affected:
+        kept = [i for i in by_slug[slug][3] if i not in changed_set] if slug in by_slug else []
+        papers = sorted({*kept, *(i for i in changed if any(a[0] == slug for a in new[i]))})
+        if papers:
+            papers_of[slug] = papers
+    shown: dict[str, tuple[str, bool]] = {}  # slug → name (first paper's), member (last paper's)
+    for slug, papers in papers_of.items():
+        first = next(a for a in new[papers[0]] if a[0] == slug)
+        last = [a for a in new[papers[-1]] if a[0] == slug][-1]
+        shown[slug] = (first[2], last[1])
+        if slug in by_slug and (by_slug[slug][0], by_slug[slug][2]) != shown[slug]:
+            return None
+    for slug, group in by_slug.items():
+        shown.setdefault(slug, (group[0], group[2]))
+    for slug in affected - papers_of.keys():
+        del by_slug[slug]  # no papers left
+    for slug, papers in papers_of.items():
+        counts: dict[str, int] = {}
+        for i in papers:
+            for other in {a[0] for a in new[i]}:
+                if other != slug:
+                    counts[other] = counts.get(other, 0) + 1
+        coauthors = tuple(
+            (shown[o][0], o, n, shown[o][1])
+            for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], shown[kv[0]][0]))
+        )
+        by_slug[slug] = (shown[slug][0], slug, shown[slug][1], papers, coauthors)
+    return [by_slug[slug] for slug in sorted(by_slug)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -332,6 +332,61 @@ def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
     assert _updated_related_rows(old, new, related_rows(old)) is None
 
 
+AuthorFacts = tuple[tuple[str, bool, str], ...]  # per author: slug, lab member, name as shown
+
+
+def random_authors(rng: random.Random, people: int, variants: bool) -> AuthorFacts:
+    """Return a random paper's authors; with ``variants``, one person's name (or membership) may differ."""
+    authors = []
+    for k in rng.sample(range(people), k=rng.randint(1, 5)):
+        name, member = f"Person {k}", k % 7 == 0
+        if variants and k % 5 == 0 and rng.random() < 0.5:
+            name, member = f"P. {k}", not member  # the same slug, shown otherwise
+        authors.append((f"person-{k}", member, name))
+    return tuple(authors)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_author_groups_amended_for_a_few_changed_papers_equal_groups_computed_anew(seed: int) -> None:
+    from site_builder.render import _author_groups, _updated_author_groups
+
+    rng = random.Random(seed)
+    variants = seed % 3 == 0  # some names shown two ways: an edit may change the name a page shows
+    people = rng.choice([12, 60, 400])
+    old = [random_authors(rng, people, variants) for _ in range(rng.randint(50, 400))]
+    new = list(old)
+    for i in rng.sample(range(len(old)), rng.randint(1, 3)):
+        new[i] = random_authors(rng, people, variants)  # authors added, removed, replaced
+    if seed % 2:
+        new[rng.randrange(len(new))] = ((f"person-{people}", False, "A Newcomer"),)  # a new author
+    groups = _author_groups(old)
+    amended = _updated_author_groups(old, new, groups)
+    if not variants:
+        assert amended is not None
+    if amended is not None:
+        assert amended == _author_groups(new)
+        untouched = {slug for authors in new for slug, _, _ in authors} - {
+            slug for a, b in zip(old, new, strict=True) if a != b for slug, _, _ in (*a, *b)
+        }
+        kept = {group[1]: group for group in groups}
+        assert untouched and all(g is kept[g[1]] for g in amended if g[1] in untouched)
+    assert _updated_author_groups(old, new[1:], groups) is None  # a paper removed: computed anew
+
+
+def test_an_amended_author_group_shows_the_first_papers_name_and_the_last_papers_membership() -> None:
+    from site_builder.render import _author_groups, _updated_author_groups
+
+    old = [
+        (("person-1", False, "P. 1"),),
+        (("person-1", True, "Person 1"), ("person-2", False, "Person 2")),
+        (("person-1", False, "P. 1"), ("person-1", True, "Person 1")),  # listed twice: the last counts
+    ]
+    new = [old[0], (("person-1", True, "Person 1"), ("person-3", False, "Person 3")), old[2]]
+    amended = _updated_author_groups(old, new, _author_groups(old))
+    assert amended is not None and amended == _author_groups(new)
+    assert amended[0][:3] == ("P. 1", "person-1", True)
+
+
 def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
     """Paper ``i``'s related papers by the rule, candidate by candidate (the reference for the build's)."""
     from site_builder.render import RELATED, RELATED_WINDOW
