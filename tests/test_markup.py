@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -301,3 +302,36 @@ def test_plain_prose_renders_without_importing_markdown() -> None:
     first, second = out.strip().split("\n", 1)
     assert first.startswith("<p>We <em>learn</em> <code>x</code> with <math") and first.endswith(" False")
     assert second.endswith(" True") and "<li>a list</li>" in second
+
+
+def _random_texts(alphabet: list[str], count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(count)]
+
+
+def test_paragraphs_markdown_acts_on_are_those_the_old_expression_found() -> None:
+    """``_not_plain`` checks lines with string tests; it must agree with the one expression it replaced."""
+    from site_builder.markup import _not_plain
+
+    reference = re.compile(
+        r"[\\_<!#|~\t\r]|&[#\w]+;|``|\*\*\*"
+        r"|^[ \t]|[ \t]$|^(?:[-+=>:]|\*(?:\s|$)|\d+[.)](?:\s|$))",
+        re.MULTILINE,
+    )
+    alphabet = [*" \t\n-+=>:*.)&#;`_<!|~\r\\", "a", "7", "\u0663", "\u00a0", "\u2003", "&amp;", "**", "12."]
+    texts = _random_texts(alphabet, 60_000, seed=8)
+    differ = [t for t in texts if _not_plain(t) != bool(reference.search(t))]
+    assert differ == []
+    assert 0.1 < sum(map(_not_plain, texts)) / len(texts) < 0.99  # both answers are tried
+
+
+def test_urls_kept_from_latex_cleaning_are_those_the_old_expression_found() -> None:
+    from site_builder.markup import _URL
+
+    reference = re.compile(r"\S+://\S+")
+    alphabet = ["a", ":", "/", " ", "\n", "\u00a0", "x://", "://", "\t", "-", "''"]
+    texts = _random_texts(alphabet, 60_000, seed=9)
+    spans = [([m.span() for m in _URL.finditer(t)], [m.span() for m in reference.finditer(t)]) for t in texts]
+    differ = [t for t, (ours, theirs) in zip(texts, spans, strict=True) if ours != theirs]
+    assert differ == []
+    assert sum(1 for t in texts if reference.search(t)) > 1000  # URLs are found, not only missed
