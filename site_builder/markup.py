@@ -184,7 +184,8 @@ class MarkdownRenderer:
 
         source = text.replace("\ue000", "").replace("\ue001", "").replace("\x00", "")
         if latex:
-            source = _MATH.sub(stash, source)
+            if "$" in source:  # the expression looks at every position; most text has no math
+                source = _MATH.sub(stash, source)
             source = clean_latex(source)
         out = _plain_html(source)
         if out is None:
