@@ -14,11 +14,12 @@ place. The paper's own page, its neighbours' (their pager shows its title) and t
 rendered again in full. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
-order, related papers, authors' pages and citation keys. The preview keeps one too, and
-patches the files it holds in memory the same way (:mod:`.serve`). Whenever a quick rebuild cannot
+order, related papers, authors' pages and citation keys. Whenever a quick rebuild cannot
 give exactly a full build's output (a changed shape or citation-key clash, a paper with
 problems, a page not as expected, templates of the project's own) it returns None and the
-build goes the usual way; nothing is written before every piece is in place.
+build goes the usual way; nothing is written before every piece is in place. The preview
+(:mod:`.serve`) keeps an index of its last render too, and patches the files it holds in
+memory the same way.
 """
 
 from __future__ import annotations

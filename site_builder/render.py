@@ -335,14 +335,6 @@ def fingerprint(*parts: object) -> bytes:
     return hashlib.blake2b(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).digest()
 
 
-def render_pages(
-    site: Site, env: jinja2.Environment, markdown: MarkdownRenderer
-) -> Iterator[tuple[str, str]]:
-    """Yield ``(output path, text)`` for every page and file of the site."""
-    for job in site_jobs(site, env, markdown):
-        yield from job.run()
-
-
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The jobs that render a site, and what they were planned from (a quick rebuild's index)."""
@@ -351,17 +343,6 @@ class Plan:
     views: tuple[PaperView, ...]  # the site's order: newest first, then by slug
     related: list[list[PaperView]]  # per view
     helpers: Helpers
-
-
-def site_jobs(
-    site: Site,
-    env: jinja2.Environment,
-    markdown: MarkdownRenderer,
-    signatures: Mapping[str, bytes] | None = None,
-    fragments: Fragments | None = None,
-) -> list[Job]:
-    """Return the jobs that render the whole site (see :func:`plan_site`)."""
-    return plan_site(site, env, markdown, signatures, fragments).jobs
 
 
 # (n, f, meanwhile) → [f(0), …, f(n - 1)], computed in any processes; meanwhile() runs in this
