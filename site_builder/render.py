@@ -660,7 +660,12 @@ class ShapeMemo:
             and all(a is b or facts(a) == facts(b) for a, b in zip(last, ordered, strict=True))
         )
         if not same:
-            shape = [facts(v) for v in ordered]
+            kept = self._shape
+            if last is not None and kept is not None and len(last) == len(ordered) == len(kept):
+                # the facts of the views kept from the last call are those of the last answer
+                shape = [old if a is b else facts(b) for a, b, old in zip(last, ordered, kept, strict=True)]
+            else:
+                shape = [facts(v) for v in ordered]
             key = fingerprint(shape)
             if self._key != key:
                 value = None
