@@ -222,7 +222,9 @@ def build(
         fragments = Fragments(cache.fragments)
         report("planning", len(paper_paths), len(paper_paths))
         try:
-            plan = plan_site(site, env, markdown, signatures, fragments, _on_every_core)
+            with _collector_paused():  # the plan, too, is many objects, no cycles, kept to the end
+                plan = plan_site(site, env, markdown, signatures, fragments, _on_every_core)
+                gc.freeze()
             jobs = plan.jobs
         except jinja2.TemplateError as exc:
             raise ProblemsError([template_problem(exc)]) from None
