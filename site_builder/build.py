@@ -186,7 +186,8 @@ def build(
         summary = cache.summary
         return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
     if same_output and use_cache:
-        quick = _quick(project, out, cache, paper_stats, base, inputs, strict, report)
+        with _collector_paused():  # a few papers' pieces, and the index: nothing left to collect
+            quick = _quick(project, out, cache, paper_stats, base, inputs, strict, report)
         if quick is not None:
             return quick
     paper_paths = [Path(path) for path, _, _ in paper_stats]
