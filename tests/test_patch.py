@@ -167,6 +167,33 @@ def test_an_edit_to_the_site_shape_takes_the_usual_way(
     assert_as_cold(site)
 
 
+def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import site_builder.build
+    import site_builder.parallel
+
+    site = make_project(tmp_path / "project", SITE)
+    for i in range(160):  # enough papers that an edit leaves most pages as they are
+        write_paper(site, f"paper-{i:03d}", paper_text(i))
+    build(site, tmp_path / "out")
+
+    shared: list[int] = []
+    run_tasks = site_builder.parallel.run_tasks
+
+    def counting(count: int, task: Callable[[int], object], **options: object) -> list[object]:
+        shared.append(int(options.get("chunk", 32)))  # type: ignore[call-overload]
+        return run_tasks(count, task, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
+    monkeypatch.setattr(site_builder.build, "run_tasks", counting)
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
+    change(site, "paper-005", r"^venue: \"", 'venue: "Workshop at ')  # the lists' facets change
+    assert "reading" in rebuild(site)
+    assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
+    assert_as_cold(site)
+
+
 def test_added_papers_and_the_projects_own_templates_take_the_usual_way(site: Path) -> None:
     write_paper(site, "paper-99", paper_text(99))
     assert "reading" in rebuild(site)
