@@ -342,7 +342,6 @@ def _read_papers(
     from .loader import load_publication_file
     from .markup import MarkdownRenderer
 
-    markdown = MarkdownRenderer()
     parsed: dict[str, ParsedPaper] = {}
     todo = []
     cached = cache.papers if cache.cwd == os.getcwd() else {}  # messages name paths from there
@@ -352,6 +351,9 @@ def _read_papers(
             parsed[path.name] = entry
         else:
             todo.append(path)
+    # an edited paper whose abstract is as it was (its authors or title edited) takes the
+    # abstract's HTML from the cache: no Markdown, and no math converter to import for it
+    markdown = MarkdownRenderer(_abstracts(cached[path.name] for path in todo if path.name in cached))
 
     def read(i: int) -> tuple[PaperFile, str | None]:
         paper = load_publication_file(todo[i])
@@ -363,11 +365,16 @@ def _read_papers(
     report("reading", len(todo), len(todo))
     for path, (paper, html) in zip(todo, done, strict=True):
         parsed[path.name] = (*stats[path], paper, html)
+    return MarkdownRenderer(_abstracts(parsed.values())), parsed
+
+
+def _abstracts(entries: Iterable[ParsedPaper]) -> dict[tuple[str, bool], str]:
+    """Return the rendered abstracts of parsed papers, as :class:`MarkdownRenderer` takes them."""
     rendered = {}
-    for _, _, paper, html in parsed.values():
+    for _, _, paper, html in entries:
         if html is not None and paper.publication is not None:
             rendered[(paper.publication.abstract, True)] = html
-    return MarkdownRenderer(rendered), parsed
+    return rendered
 
 
 def static_files(project: Path) -> dict[str, Path]:

@@ -167,6 +167,22 @@ def test_an_edit_to_the_site_shape_takes_the_usual_way(
     assert_as_cold(site)
 
 
+def test_an_edited_paper_with_its_abstract_unchanged_takes_the_abstracts_html_from_the_cache(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import site_builder.markup
+
+    def no_math(tex: str) -> str:
+        raise AssertionError(f"math converted again: {tex}")
+
+    convert = site_builder.markup._math_to_mathml
+    monkeypatch.setattr(site_builder.markup, "_math_to_mathml", no_math)
+    change(site, "paper-05", r"^authors: \[", "authors: ['Marie Curie', ")  # its abstract has math
+    assert "reading" in rebuild(site)
+    monkeypatch.setattr(site_builder.markup, "_math_to_mathml", convert)  # a cold build converts it
+    assert_as_cold(site)
+
+
 def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
