@@ -306,7 +306,7 @@ def _quick(
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
     stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
-    edited = edited_papers(index, stats)
+    edited = edited_papers(index.files, stats)
     report("patching", len(edited), len(edited))
     patch = quick_patch(
         project, out, index, stats, edited, lambda name: cache.paper_entry(project, name, index.shards)

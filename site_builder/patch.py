@@ -192,9 +192,9 @@ class _GiveUp(Exception):
     """The quick rebuild cannot give exactly a full build's output."""
 
 
-def edited_papers(index: PatchIndex, stats: dict[str, tuple[int, int]]) -> list[str]:
-    """Return the paper files whose time or size (``stats``) differ from the last build's, or that are new."""
-    return sorted(name for name, stat in stats.items() if index.files.get(name) != stat)
+def edited_papers(files: Mapping[str, tuple[int, int]], stats: Mapping[str, tuple[int, int]]) -> list[str]:
+    """Return the paper files whose time and size (``stats``) are not those in ``files``, or that are new."""
+    return sorted(name for name, stat in stats.items() if files.get(name) != stat)
 
 
 def quick_patch(

@@ -364,8 +364,7 @@ class Preview:
         stats = self._paper_signatures()
         folder = self.project / CONTENT_DIR / PUBLICATIONS_DIR
         if self._index is None:
-            edited = [name for name, sig in stats.items() if self._index_files.get(name) != sig]
-            if not self._same_shape(edited, folder):
+            if not self._same_shape(edited_papers(self._index_files, stats), folder):
                 return None  # found before making the index: a tenth of a second at 10,000 papers
             self._index = make_index(renderer.plan, "", "", dict(self._index_files), {}, ())
         index = self._index
@@ -382,7 +381,7 @@ class Preview:
             paper = self._papers.get(folder / name)
             return paper.publication if paper is not None else None
 
-        edited = edited_papers(index, stats)
+        edited = edited_papers(index.files, stats)
         patch = quick_patch(self.project, self._pages, index, stats, edited, old_entry, renderer.env, held)
         if patch is None:
             return None
