@@ -468,11 +468,11 @@ def _write_all(
         raise
 
 
-FORKED_LISTS_FROM = 4000  # jobs (papers and authors), from which a rebuild shares out site-wide lists
+FORKED_LISTS_FROM = 4000  # jobs (papers and authors), from which a rebuild shares out site-wide pages
 
 
-def _is_list(job: Job) -> bool:
-    """Return whether a job renders a site-wide list (publications, a year, the sitemap, the authors)."""
+def _is_site_wide(job: Job) -> bool:
+    """Return whether a job renders a site-wide page (the lists, a year, the sitemap, the feed, the lab's)."""
     return not job.name.startswith(("paper:", "author:"))
 
 
@@ -497,7 +497,7 @@ def _update(
     # A few pages render faster here than a fork of this process (its pages copied as touched)
     # takes; but a large site's lists take long (at 10,000 papers the list page takes a
     # quarter of a second), and are shared out one job at a time.
-    chunk = 1 if len(jobs) >= FORKED_LISTS_FROM and any(_is_list(job) for job in dirty) else 32
+    chunk = 1 if len(jobs) >= FORKED_LISTS_FROM and any(_is_site_wide(job) for job in dirty) else 32
     done = run_tasks(len(dirty), lambda i: (_render_job(dirty[i]), fragments.drain()), chunk=chunk)
     outputs = dict(cache.outputs)
     # the planned jobs only: those no longer planned are dropped, and their files removed below
