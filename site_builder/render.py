@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
+import markupsafe
 from markupsafe import Markup
 
 from .categories import category_name
@@ -81,8 +84,8 @@ def make_environment(template_dirs: Sequence[Path], compiled: Path | None = None
     cache = None
     if compiled is not None:
         compiled.mkdir(parents=True, exist_ok=True)
-        cache = jinja2.FileSystemBytecodeCache(str(compiled))
-    env = jinja2.Environment(
+        cache = _CompiledTemplates(str(compiled))
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         bytecode_cache=cache,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -111,6 +114,70 @@ def printable(value: object) -> object:
     if type(value) is str and _UNPRINTABLE.search(value):
         return _UNPRINTABLE.sub("", value)
     return value
+
+
+# The C function markupsafe.escape calls before it wraps the text in Markup (in MarkupSafe 2.1+).
+_escape_text: Callable[[str], str] = getattr(markupsafe, "_escape_inner", None) or (
+    lambda text: str(markupsafe.escape(text))
+)
+
+
+def printed_html(value: object) -> str:
+    """Return what an autoescaped template prints for ``value``: :func:`printable`, then escaped.
+
+    One call instead of Jinja's two (``escape(finalize(value))``), and no ``Markup`` made for
+    text that is only joined into the page: a paper's page prints about 120 values.
+    """
+    if type(value) is str:
+        if _UNPRINTABLE.search(value):
+            value = _UNPRINTABLE.sub("", value)
+        return _escape_text(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return html()  # type: ignore[no-any-return]
+    return _escape_text(str(value))
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Compile ``{{ value }}`` in autoescaped templates to one call of :func:`printed_html`."""
+
+    def _fused(self, frame: jinja2.compiler.Frame) -> bool:
+        return (
+            frame.eval_ctx.autoescape
+            and not frame.eval_ctx.volatile
+            and self.environment.finalize is printable
+        )
+
+    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any) -> None:
+        if self._fused(frame):
+            self.write("environment.printed_html(")
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(
+        self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any
+    ) -> None:
+        if self._fused(frame):
+            self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, printing values through :func:`printed_html`."""
+
+    code_generator_class = _CodeGenerator
+    printed_html = staticmethod(printed_html)
+
+
+GENERATOR = "printed_html/1"  # change it when _CodeGenerator compiles templates differently
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates kept compiled, apart from those compiled by other code (another generator)."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{name}|{GENERATOR}", filename)
 
 
 def link_from(url: str, root: str) -> str:
