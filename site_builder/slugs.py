@@ -75,9 +75,24 @@ def fold(text: str) -> str:
     """Return ``text`` lowercased without accents, as the browser folds a query (``Dollár`` → ``dollar``)."""
     if text.isascii():
         return " ".join(text.lower().split())
+    # Decomposing the whole text and dropping its combining marks is the same as doing so to
+    # each run of non-ASCII characters (ASCII characters are neither decomposed nor moved):
+    # an abstract is mostly ASCII, with a few runs (dashes, accented names) that recur.
+    return " ".join(_NON_ASCII.sub(_unmarked, text).casefold().split())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _unmarked(run: re.Match[str]) -> str:
+    return _without_marks(run.group())
+
+
+@functools.lru_cache(maxsize=4096)
+def _without_marks(text: str) -> str:
+    """Return ``text`` decomposed (NFKD), without its combining marks."""
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def slugify(text: str) -> str:
