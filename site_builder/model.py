@@ -37,6 +37,7 @@ REQUIRED_KEYS = ("title", "authors", "date")
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f]")  # whitespace (as str.isspace) and control characters
 
 
 T = TypeVar("T")
@@ -160,7 +161,7 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 def check_url(url: str) -> str | None:
     """Return why a URL is not allowed (only http(s), mailto and relative URLs are), or None."""
-    if any(ch.isspace() or ord(ch) < 32 for ch in url) or not url:
+    if not url or _NOT_IN_URL.search(url):
         return "is not a valid URL (empty, or contains spaces or control characters)"
     scheme = urlsplit(url).scheme.lower()
     if scheme and scheme not in _SAFE_SCHEMES:

@@ -13,6 +13,9 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class LineMap(dict):  # type: ignore[type-arg]
     """A mapping that remembers the line (1-based) of itself and of each key."""
 
@@ -62,6 +65,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Construct a node; a value its tag cannot read (``!!int x``) is a located error."""
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most values: the text as written
+            return node.value
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, AttributeError, KeyError, OverflowError):

@@ -13,6 +13,7 @@ import re
 import string
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from site_builder.errors import Problem, ProblemsError
 from site_builder.importer import entry_record, from_listing
 from site_builder.listing import HEADER_RE, parse_header, parse_listing
 from site_builder.model import PUBLICATION_KEYS, publication_from_mapping
-from site_builder.yamlio import dump_yaml, load_yaml
+from site_builder.yamlio import _Loader, dump_yaml, load_yaml
 
 FUZZ = settings(
     max_examples=200,
@@ -292,6 +293,26 @@ def test_yaml_arbitrary_text_loads_or_raises_located_problems(text: str) -> None
 @given(yaml_like())
 def test_yaml_like_text_loads_or_raises_located_problems(text: str) -> None:
     check_yaml(text)
+
+
+class _GenericLoader(_Loader):
+    """The loader without its shortcut for text values: every node constructed by PyYAML's own code."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        return yaml.constructor.SafeConstructor.construct_object(self, node, deep=deep)
+
+
+@FUZZ
+@given(yaml_like())
+@example("a: &x text\nb: *x\nc: !!str 12\nd: [x, 'y', \"z\", 1, 1.5, ~, true, 2020-01-01]\ne: |\n  block\n")
+def test_yaml_text_values_load_as_pyyaml_constructs_them(text: str) -> None:
+    try:
+        expected = yaml.load(text, Loader=_GenericLoader)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, KeyError, OverflowError, RecursionError):
+        return
+    got = load_yaml(text, "p.yaml")
+    assert got == expected
+    assert repr(got) == repr(expected)  # the same types, nested values too
 
 
 _LEAF = st.one_of(

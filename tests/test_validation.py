@@ -8,7 +8,7 @@ import pytest
 
 from site_builder.config import DEFAULT_NAV, NavItem, SiteConfig, config_from_mapping
 from site_builder.errors import Problem, Severity
-from site_builder.model import Link, Publication, publication_from_mapping
+from site_builder.model import Link, Publication, check_url, publication_from_mapping
 from site_builder.yamlio import load_yaml
 
 PATH = "content/publications/2023-x-paper.yaml"
@@ -178,6 +178,18 @@ def test_urls_with_control_characters_are_refused(url: str) -> None:
         (6, "link 'pdf' is not a valid URL (empty, or contains spaces or control characters)")
     ]
     assert publication is not None and publication.links == ()
+
+
+def test_every_whitespace_and_control_character_is_refused_in_a_url() -> None:
+    """Every code point that str.isspace calls space, or below 32, makes a URL invalid; no other does."""
+    chars = [chr(code) for code in range(0x110000)]
+    bad = [char for char in chars if char.isspace() or ord(char) < 32]
+    assert len(bad) > 32
+    for char in bad:
+        assert check_url(f"https://a.org/{char}x") is not None, hex(ord(char))
+    good = [char for char in chars if not (char.isspace() or ord(char) < 32)]
+    for start in range(0, len(good), 1000):  # a URL refused for any of them would fail
+        assert check_url("https://a.org/" + "".join(good[start : start + 1000])) is None, start
 
 
 def test_every_problem_is_reported_at_once() -> None:
