@@ -641,3 +641,36 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     log = preview.edit("paper-07", r"things number", "stuff number")  # selected: the home page names it
     assert SPLICED not in log
     preview.assert_as_cold()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(seed: int) -> None:
+    """Each group's co-authors, checked against a plain count and sort (equal names: by slug)."""
+    from site_builder.render import _author_groups
+
+    rng = random.Random(seed)
+    people = rng.choice([8, 40])
+    # names repeat across slugs (k % 4), so ties on name are common
+    shape = [
+        tuple(
+            (f"person-{k}", k % 3 == 0, f"Name {k % 4}") for k in rng.sample(range(people), rng.randint(1, 4))
+        )
+        for _ in range(rng.randint(20, 120))
+    ]
+    groups = _author_groups(shape)
+    names: dict[str, str] = {}
+    members: dict[str, bool] = {}
+    for authors in shape:
+        for slug, member, name in authors:
+            names.setdefault(slug, name)
+            members[slug] = member
+    assert [g[1] for g in groups] == sorted(names)
+    for name, slug, member, papers, coauthors in groups:
+        assert (name, member) == (names[slug], members[slug])
+        assert papers == [i for i, authors in enumerate(shape) if any(a[0] == slug for a in authors)]
+        together: dict[str, int] = {}
+        for i in papers:
+            for other in {a[0] for a in shape[i]} - {slug}:
+                together[other] = together.get(other, 0) + 1
+        expected = sorted(together, key=lambda o: (-together[o], names[o], o))
+        assert coauthors == tuple((names[o], o, together[o], members[o]) for o in expected)
