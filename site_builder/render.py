@@ -562,13 +562,13 @@ def _bytes_key(*parts: bytes) -> bytes:
     return hashlib.blake2b(b"\x1f".join(parts), digest_size=16).digest()
 
 
-_META: dict[tuple[int, str, bool], tuple[tuple[object, ...], bytes]] = {}
+_META: dict[tuple[int, str, bool], tuple[Coauthors, bytes]] = {}
 
 
 def _author_meta(author: AuthorPage) -> bytes:
     """Return a digest of an author page's own lines (name, co-authors, profile), once per grouping.
 
-    The co-author tuple is the grouping's own object, kept while the grouping is reused, so
+    The co-authors are the grouping's own object, kept while the grouping is reused, so
     its identity (checked, with the name) finds the digest without pickling it again.
     """
     where = (id(author.coauthors), author.name, author.member)
@@ -1002,6 +1002,29 @@ def _description(pub: Publication) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Coauthors:
+    """An author's co-authors, most papers together first: iterated as (name, slug, papers together, member).
+
+    Kept as four parallel tuples, not a tuple per co-author: at 100,000 papers there are
+    millions of co-author lines, and each such tuple would take 72 bytes more.
+    """
+
+    names: tuple[str, ...]
+    slugs: tuple[str, ...]
+    counts: tuple[int, ...]
+    members: tuple[bool, ...]
+
+    def __iter__(self) -> Iterator[tuple[str, str, int, bool]]:
+        return zip(self.names, self.slugs, self.counts, self.members, strict=True)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+    def __getitem__(self, i: int) -> tuple[str, str, int, bool]:
+        return self.names[i], self.slugs[i], self.counts[i], self.members[i]
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorPage:
     """One author: their papers, co-authors and, for lab people, their profile."""
 
@@ -1009,11 +1032,11 @@ class AuthorPage:
     slug: str
     member: bool
     papers: tuple[PaperView, ...]
-    coauthors: tuple[tuple[str, str, int, bool], ...]  # name, slug, shared papers, member
+    coauthors: Coauthors
     person: Person | None
 
 
-AuthorGroup = tuple[str, str, bool, list[int], tuple[tuple[str, str, int, bool], ...]]
+AuthorGroup = tuple[str, str, bool, list[int], Coauthors]
 
 
 def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> list[AuthorPage]:
@@ -1066,8 +1089,8 @@ def _coauthors(
     slugs_of: Sequence[set[str]] | Mapping[int, set[str]],
     names: Mapping[str, str],
     members: Mapping[str, bool],
-) -> tuple[tuple[str, str, int, bool], ...]:
-    """Return the co-authors of an author as (name, slug, papers together, member), most papers first.
+) -> Coauthors:
+    """Return the co-authors of an author, most papers together first.
 
     Counted in C, and sorted three times with keys that are C functions (a sort keeps the
     order of equal items): by slug, so that equal names come in a fixed order, then by name,
@@ -1078,14 +1101,11 @@ def _coauthors(
     order = sorted(counts)
     order.sort(key=names.__getitem__)
     order.sort(key=counts.__getitem__, reverse=True)
-    return tuple(
-        zip(
-            map(names.__getitem__, order),
-            order,
-            map(counts.__getitem__, order),
-            map(members.__getitem__, order),
-            strict=True,
-        )
+    return Coauthors(
+        tuple(map(names.__getitem__, order)),
+        tuple(order),
+        tuple(map(counts.__getitem__, order)),
+        tuple(map(members.__getitem__, order)),
     )
 
 

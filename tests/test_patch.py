@@ -673,4 +673,6 @@ def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(see
             for other in {a[0] for a in shape[i]} - {slug}:
                 together[other] = together.get(other, 0) + 1
         expected = sorted(together, key=lambda o: (-together[o], names[o], o))
-        assert coauthors == tuple((names[o], o, together[o], members[o]) for o in expected)
+        assert tuple(coauthors) == tuple((names[o], o, together[o], members[o]) for o in expected)
+        assert len(coauthors) == len(expected)
+        assert [coauthors[k] for k in range(len(expected))] == list(coauthors)
