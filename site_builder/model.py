@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import operator
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -253,8 +254,9 @@ class _Checker:
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.add(key, f"{key!r} must be a list of text, got an item that is {_kind(item)}")
                 continue
-            if str(item).strip():
-                out.append(str(item).strip())
+            text = str(item).strip()
+            if text:
+                out.append(sys.intern(text))  # names and tags recur across papers: one copy each
         if required and not out:
             self.add(key, f"{key!r} must list at least one name")
         return tuple(out)
@@ -332,17 +334,22 @@ def publication_from_mapping(data: Any, slug: str, path: str) -> tuple[Publicati
         date=date or dt.date(1970, 1, 1),
         et_al=check.flag("et_al"),
         affiliations=check.strings("affiliations"),
-        category=check.text("category"),
+        category=_interned(check.text("category")),
         has_code=check.flag("has_code"),
         score=score,
         abstract=check.text("abstract") or "",
-        venue=check.text("venue"),
+        venue=_interned(check.text("venue")),
         tags=check.strings("tags"),
         links=tuple(links),
         selected=check.flag("selected"),
     )
     usable = bool(title and authors and date)
     return (publication if usable else None), check.problems
+
+
+def _interned(text: str | None) -> str | None:
+    """Return one shared copy of a value many papers repeat (a venue, a category)."""
+    return sys.intern(text) if text is not None else None
 
 
 def _as_linemap(data: dict[Any, Any]) -> LineMap:
