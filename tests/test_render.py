@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -102,3 +103,48 @@ def test_compiled_templates_of_another_generator_are_not_reused(tmp_path: Path) 
     assert "printed_html" in code.co_names  # compiled anew by our generator, not loaded
     assert len(list(compiled.iterdir())) == 2  # kept beside the stock one, under a key of its own
     assert template.render(text="<x>") == "<p>&lt;x&gt;</p>"
+
+
+def test_author_pages_list_coauthors_with_the_papers_they_share(tmp_path: Path) -> None:
+    """Each author page of this lab's site lists, from the YAML, who shares how many papers, most first."""
+    from site_builder.build import build
+    from site_builder.facets import author_slug
+    from site_builder.loader import load_site
+    from site_builder.people import make_directory
+
+    from .helpers import REPO, find, parse_file, squash
+
+    out = tmp_path / "out"
+    project = tmp_path / "lab"
+    for name in ("site.yaml", "content"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, project / name)
+        else:
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, project / name)
+    build(project, out, use_cache=False)
+    site, _ = load_site(project)
+    assert site is not None
+    directory = make_directory(site.people, site.config.members)
+    papers = [{author_slug(directory.resolve(name)) for name in pub.authors} for pub in site.publications]
+    checked = 0
+    for page in sorted((out / "authors").glob("*/index.html")):
+        slug = page.parent.name
+        shared: dict[str, int] = {}
+        for authors in papers:
+            if slug in authors:
+                for other in authors - {slug}:
+                    shared[other] = shared.get(other, 0) + 1
+        elements = parse_file(page)
+        lines = [li for li in find(elements, "li") if li.inside("ul", "coauthors")]
+        anchors = [a for a in find(elements, "a") if a.inside("ul", "coauthors")]
+        listed = []
+        for li, a in zip(lines, anchors, strict=True):
+            name, _, count = squash(li.text).rpartition(" ")
+            listed.append((int(count), name, (a.attrs["href"] or "").removeprefix("../").rstrip("/")))
+        assert sorted((s, n) for n, _, s in listed) == sorted(shared.items()), slug
+        order = [(-n, name, s) for n, name, s in listed]
+        assert order == sorted(order), slug  # most papers together first, then by name, then slug
+        checked += bool(shared)
+    assert checked >= 20
