@@ -63,7 +63,7 @@ class Name:
     literal: str = ""
 
 
-@functools.lru_cache(maxsize=4096)  # a paper's page asks for it four times
+@functools.lru_cache(maxsize=64)  # a paper's page asks for it four times, one after the other
 def plain_text(text: str) -> str:
     """Return Markdown text as one plain line, LaTeX leftovers cleaned (math kept as written)."""
     return " ".join(clean_latex(text).split())
