@@ -234,12 +234,19 @@ def paper_views(
     return result
 
 
+# Authors recur across papers: each way an author is shown is one object, shared by the views
+_AUTHOR_VIEWS: dict[tuple[str, bool, str], AuthorView] = {}
+
+
 def paper_view(pub: Publication, directory: Directory, markdown: MarkdownRenderer | None) -> PaperView:
     """Return the template view of one paper; without ``markdown``, one for brief entries (no abstract)."""
     authors = []
     for name in pub.authors:
-        canonical = directory.resolve(name)
-        authors.append(AuthorView(name, directory.is_member(name), author_slug(canonical)))
+        shown = (name, directory.is_member(name), author_slug(directory.resolve(name)))
+        view = _AUTHOR_VIEWS.get(shown)
+        if view is None:
+            view = _AUTHOR_VIEWS[shown] = AuthorView(*shown)
+        authors.append(view)
     return PaperView(
         pub=pub,
         path=f"publications/{pub.slug}/",
@@ -1046,9 +1053,11 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     order; a rebuild after a title or an abstract was edited reuses the last one.
     """
     resolve = helpers.directory.resolve
+    shared: dict[tuple[str, bool, str], tuple[str, bool, str]] = {}  # one copy of each author's facts
 
     def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
-        return tuple((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
+        made = ((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
+        return tuple(shared.setdefault(fact, fact) for fact in made)
 
     groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups, _updated_author_groups)
     people = {author_slug(p.name): p for p in site.people}
