@@ -363,8 +363,10 @@ class Preview:
             return None
         stats = self._paper_signatures()
         folder = self.project / CONTENT_DIR / PUBLICATIONS_DIR
+        # the files as the last render read them, or as the index has them since its quick edits
+        edited = edited_papers(self._index.files if self._index is not None else self._index_files, stats)
         if self._index is None:
-            if not self._same_shape(edited_papers(self._index_files, stats), folder):
+            if not self._same_shape(edited, folder):
                 return None  # found before making the index: a tenth of a second at 10,000 papers
             self._index = make_index(renderer.plan, "", "", dict(self._index_files), {}, ())
         index = self._index
@@ -381,7 +383,6 @@ class Preview:
             paper = self._papers.get(folder / name)
             return paper.publication if paper is not None else None
 
-        edited = edited_papers(index.files, stats)
         patch = quick_patch(self.project, self._pages, index, stats, edited, old_entry, renderer.env, held)
         if patch is None:
             return None
