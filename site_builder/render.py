@@ -1144,19 +1144,18 @@ def _updated_author_groups(
         papers = sorted({*kept, *(i for i in changed if any(a[0] == slug for a in new[i]))})
         if papers:
             papers_of[slug] = papers
-    shown: dict[str, tuple[str, bool]] = {}  # slug → name (first paper's), member (last paper's)
+    names: dict[str, str] = {}  # as shown: the first paper's name, the last paper's membership
+    members: dict[str, bool] = {}
     for slug, papers in papers_of.items():
-        first = next(a for a in new[papers[0]] if a[0] == slug)
-        last = [a for a in new[papers[-1]] if a[0] == slug][-1]
-        shown[slug] = (first[2], last[1])
-        if slug in by_slug and (by_slug[slug][0], by_slug[slug][2]) != shown[slug]:
+        names[slug] = next(a for a in new[papers[0]] if a[0] == slug)[2]
+        members[slug] = [a for a in new[papers[-1]] if a[0] == slug][-1][1]
+        if slug in by_slug and (by_slug[slug][0], by_slug[slug][2]) != (names[slug], members[slug]):
             return None
     for slug, group in by_slug.items():
-        shown.setdefault(slug, (group[0], group[2]))
+        names.setdefault(slug, group[0])
+        members.setdefault(slug, group[2])
     for slug in affected - papers_of.keys():
         del by_slug[slug]  # no papers left
-    names = {slug: name for slug, (name, _) in shown.items()}
-    members = {slug: member for slug, (_, member) in shown.items()}
     slugs_of = {i: {a[0] for a in new[i]} for papers in papers_of.values() for i in papers}
     for slug, papers in papers_of.items():
         coauthors = _coauthors(slug, papers, slugs_of, names, members)
