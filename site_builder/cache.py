@@ -148,6 +148,7 @@ class BuildCache:
         default_factory=dict, repr=False
     )  # as read or written
     shard_tokens: dict[int, str] = field(default_factory=dict, repr=False)  # as last saved
+    shards_seen: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)  # by paper_entry
 
     @classmethod
     def load(cls, project: Path) -> BuildCache:
@@ -241,12 +242,21 @@ class BuildCache:
             return None
         return journal
 
-    @staticmethod
-    def paper_entry(project: Path, name: str, shards: dict[int, str]) -> Any:
-        """Return a paper file's entry from its shard, if the shard is the one saved (``shards``: tokens)."""
+    def paper_entry(self, project: Path, name: str, shards: dict[int, str]) -> Any:
+        """Return a paper file's entry from its shard, if the shard is the one saved (``shards``: tokens).
+
+        Each shard is read once (a quick rebuild asks for a few papers, and saves the edited ones).
+        """
         shard = shard_of(name)
-        part = read_data(_shard_file(project / CACHE_DIR, shard))
+        part = self._shard(project, shard)
         return part["papers"].get(name) if shard in shards and part.get("token") == shards[shard] else None
+
+    def _shard(self, project: Path, shard: int) -> dict[str, Any]:
+        """Return a shard's file as read (an empty dict when missing or damaged)."""
+        part = self.shards_seen.get(shard)
+        if part is None:
+            part = self.shards_seen[shard] = read_data(_shard_file(project / CACHE_DIR, shard))
+        return part
 
     def save_quick(
         self,
@@ -275,13 +285,16 @@ class BuildCache:
             if rels is not None or name not in journal["jobs"]:
                 journal["jobs"][name] = rels
         write_data(folder / JOURNAL_FILE, journal)
+        changed: set[int] = set()
         for name, entry in papers.items():
             shard = shard_of(name)
-            path = _shard_file(folder, shard)
-            part = read_data(path)
+            part = self._shard(project, shard)
             if part.get("token") == shards.get(shard):
                 part["papers"][name] = entry
-                write_data(path, {"token": part["token"], "papers": part["papers"]})
+                changed.add(shard)
+        for shard in sorted(changed):
+            part = self.shards_seen[shard]
+            write_data(_shard_file(folder, shard), {"token": part["token"], "papers": part["papers"]})
         self._save_state(folder)
 
     def output_intact(self, out: Path) -> bool:
@@ -357,5 +370,6 @@ _STATE = ("inputs", "code", "out", "base", "folders", "summary", "token", "patch
 _DATA = tuple(
     f.name
     for f in fields(BuildCache)
-    if f.name not in _STATE and f.name not in ("complete", "papers", "shards_read", "shard_tokens")
+    if f.name not in _STATE
+    and f.name not in ("complete", "papers", "shards_read", "shard_tokens", "shards_seen")
 )
