@@ -10,8 +10,8 @@ pieces: its entry, its row of the filter index, its search text, its BibTeX entr
 
 So a quick rebuild renders the old and the new piece of each edited paper, finds the old
 one in each page that shows it (exactly once, or it gives up), and puts the new one in its
-place. The paper's own page, its neighbours' (their pager shows its title) and the feed are
-rendered again in full. Everything else is left as it is.
+place; so does the pager of each neighbouring paper's page, which shows its title. The
+paper's own page and the feed are rendered again in full. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
 order, related papers, authors' pages and citation keys. Whenever a quick rebuild cannot
@@ -384,10 +384,9 @@ def _patch(
 
     def splice(rel: str, before: str, after: str) -> None:
         page, old_piece = text(rel), before.encode("utf-8")
-        if page.count(old_piece) != 1:
-            raise _GiveUp  # not as the last build wrote it
+        start = _only(page, old_piece)
         if before != after:
-            texts[rel] = page.replace(old_piece, after.encode("utf-8"))
+            texts[rel] = b"".join((page[:start], after.encode("utf-8"), page[start + len(old_piece) :]))
 
     related_by: dict[str, list[str]] = {}
     for slug in new:
@@ -399,6 +398,7 @@ def _patch(
     old_helpers = Helpers(directory, index.keys, config.base_url)
     helpers = Helpers(directory, keys, config.base_url)
     full: set[str] = set()  # paper pages rendered again whole
+    neighbours: set[str] = set()  # paper pages whose pager shows an edited paper's title
     feed = False
     removed: list[str] = []
     renamed: dict[str, tuple[str, ...]] = {}
@@ -418,7 +418,8 @@ def _patch(
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
         _splice_row(text, texts, slug, old[slug], after)
         splice("publications/search.json", search_json(old[slug]), search_json(after))
-        full.update(index.order[max(0, i - 1) : i + 2])
+        full.add(slug)
+        neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
     for slug in sorted({*new, *rekeyed}):
         splice(
@@ -437,7 +438,26 @@ def _patch(
             *(f"{stem}{keys[slug]}{suffix}" for suffix in (".bib", ".ris", ".json")),
         )
 
-    # whole pages: the edited papers' own, their neighbours' (their pagers show the titles), the feed
+    # the neighbours' pagers, which show the edited papers' titles
+    pager = env.get_template("_pager.html")
+
+    def pager_of(i: int, root: str, when: Mapping[str, Publication]) -> str:
+        """Return the pager of the paper at ``i`` in the site's order, with the edited papers ``when``."""
+        shown: list[PaperView | None] = []
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(index.order):
+                other = index.order[j]
+                shown.append(paper_view(when[other], directory, None) if other in when else view_of(other))
+            else:
+                shown.append(None)
+        return pager.render(root=root, newer=shown[0], older=shown[1])
+
+    for slug in sorted(neighbours - full):
+        rel = f"publications/{slug}/index.html"
+        root = root_for(rel)
+        splice(rel, pager_of(position[slug], root, old), pager_of(position[slug], root, new))
+
+    # whole pages: the edited papers' own and the rekeyed ones, the feed
     for slug in sorted(full):
         i = position[slug]
         newer = view_of(index.order[i - 1]) if i > 0 else None
@@ -485,6 +505,14 @@ def _patch(
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings))
 
 
+def _only(page: bytes, piece: bytes) -> int:
+    """Return where ``piece`` is in ``page``; give up unless it is there once (one pass over the page)."""
+    start = page.find(piece)
+    if start < 0 or page.find(piece, start + 1) >= 0:
+        raise _GiveUp  # not as the last build wrote it
+    return start
+
+
 def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dict[str, bytes | None]) -> None:
     """Note a file's bytes before a whole page replaces it (None when the last build had none)."""
     if rel not in originals:
@@ -507,10 +535,7 @@ def _splice_row(
 
     rel = "publications/index.html"
     page = text(rel)
-    start_text = ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8")
-    if page.count(start_text) != 1:
-        raise _GiveUp
-    start = page.index(start_text)
+    start = _only(page, ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8"))
     window = page[start : start + ROW_WINDOW].decode("utf-8", errors="ignore")
     try:
         row, end = json.JSONDecoder().raw_decode(window)
@@ -534,9 +559,7 @@ def _splice_keys(
     rel = "publications/index.html"
     page = text(rel)
     opening = b'"keys":['
-    if page.count(opening) != 1:
-        raise _GiveUp
-    start = page.index(opening) + len(opening)
+    start = _only(page, opening) + len(opening)
     end = page.index(b"]", start)
     keys = page[start:end].split(b",")  # citation keys are letters and digits only
     for i, before, after in changes:
