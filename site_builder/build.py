@@ -534,8 +534,11 @@ def _replace_in_place(
         return
     BuildCache.mark_updating(project)
     writer = Writer(out.absolute(), fresh=False)
-    for rel, data in files:
-        writer.write(rel, data)
+    try:
+        for rel, data in files:
+            writer.write(rel, data)
+    finally:
+        writer.close()
     for rel in stale:
         _remove(out, rel)
 

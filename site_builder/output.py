@@ -47,17 +47,26 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
             )
 
 
+LARGE_FILE = 1 << 18  # bytes from which a replaced file is set aside and removed later
+
+
 class Writer:
     """Write output files under a folder: each folder is created once per process.
 
     ``fresh`` files are created (a second writer of the same path is an error); otherwise an
     existing file is replaced atomically (readers see the old bytes or the new, never half).
+    A replaced large file (the list page, the search index: megabytes at 10,000 papers) is
+    first linked into a folder beside the root, which :meth:`close` removes in a detached
+    process: freeing a file's blocks takes milliseconds a megabyte, and a rebuild need not
+    wait for it.
     """
 
     def __init__(self, root: Path, fresh: bool) -> None:
         self.fresh = fresh
         self._base = os.fspath(root)
         self._folders: set[str] = set()
+        self._aside: str | None = None  # the folder of replaced large files
+        self._set_aside = 0
 
     def _destination(self, rel: str) -> str:
         dest = os.path.join(self._base, checked_relative(rel))
@@ -84,7 +93,28 @@ class Writer:
         tmp = os.path.join(head, f".{tail}.new")
         with open(tmp, "wb") as handle:
             handle.write(data)
+        if len(data) >= LARGE_FILE:
+            self._keep_old(dest)
         os.replace(tmp, dest)
+
+    def _keep_old(self, dest: str) -> None:
+        """Link a file about to be replaced into the folder set aside (not when it is new, or elsewhere)."""
+        if not os.path.isfile(dest):
+            return  # a new file: nothing to set aside
+        try:
+            if self._aside is None:
+                base, name = os.path.split(self._base)
+                self._aside = tempfile.mkdtemp(prefix=f".{name}.old-", dir=base)
+            os.link(dest, os.path.join(self._aside, str(self._set_aside)))
+            self._set_aside += 1
+        except OSError:
+            pass  # a file system without links: replaced the usual way
+
+    def close(self) -> None:
+        """Remove the replaced large files (see :func:`remove_later`)."""
+        if self._aside is not None:
+            remove_later(Path(self._aside))
+            self._aside = None
 
     def link(self, rel: str, source: Path) -> bool:
         """Hard-link an unchanged file of the previous output; False when that cannot be done."""

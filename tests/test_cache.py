@@ -190,3 +190,72 @@ def test_after_a_rebuild_that_edits_or_removes_a_paper_the_next_build_has_nothin
     assert not build(p, out).up_to_date
     assert not (out / "publications" / "2021-hua-feature-decorrelation-self").exists()
     assert build(p, out).up_to_date
+
+
+def _wait_gone(pattern: str, folder: Path) -> list[Path]:
+    import time
+
+    deadline = time.monotonic() + 30
+    while list(folder.glob(pattern)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return list(folder.glob(pattern))
+
+
+def test_a_replaced_large_file_is_set_aside_and_removed_later(tmp_path: Path) -> None:
+    from site_builder.output import LARGE_FILE, Writer
+
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    big_old, big_new = b"o" * LARGE_FILE, b"n" * (LARGE_FILE + 1)
+    (out / "a" / "big.html").write_bytes(big_old)
+    (out / "small.html").write_bytes(b"old")
+    held = (out / "a" / "big.html").open("rb")  # a reader of the old file keeps reading it whole
+    writer = Writer(out, fresh=False)
+    writer.write("a/big.html", big_new)
+    writer.write("small.html", b"new")
+    writer.write("a/new-big.html", big_new)  # no old file: nothing to set aside
+    aside = list(tmp_path.glob(".out.old-*"))
+    assert len(aside) == 1
+    assert [f.read_bytes() == big_old for f in aside[0].iterdir()] == [True]  # only the replaced large file
+    writer.close()
+    assert (out / "a" / "big.html").read_bytes() == big_new
+    assert (out / "small.html").read_bytes() == b"new"
+    assert (out / "a" / "new-big.html").read_bytes() == big_new
+    assert held.read() == big_old
+    held.close()
+    assert not _wait_gone(".out.old-*", tmp_path)  # removed by a detached process
+    assert sorted(p.name for p in out.rglob("*")) == ["a", "big.html", "new-big.html", "small.html"]
+
+
+def test_a_writer_without_large_replacements_sets_nothing_aside(tmp_path: Path) -> None:
+    from site_builder.output import LARGE_FILE, Writer
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "page.html").write_bytes(b"x" * 10)
+    writer = Writer(out, fresh=False)
+    writer.write("page.html", b"y" * 10)
+    writer.write("fresh.html", b"z" * LARGE_FILE)
+    writer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_quick_save_writes_every_edited_paper_of_a_shard(tmp_path: Path) -> None:
+    from site_builder.cache import BuildCache, read_data, shard_of, write_data
+
+    project = tmp_path / "p"
+    folder = project / ".site-builder-cache"
+    folder.mkdir(parents=True)
+    names = [f"paper-{i}.yaml" for i in range(200)]
+    first = names[0]
+    same = [n for n in names if shard_of(n) == shard_of(first)][:3]
+    assert len(same) == 3
+    shard = shard_of(first)
+    write_data(folder / f"papers-{shard:02d}.pickle", {"token": "t", "papers": dict.fromkeys(same, "old")})
+    cache = BuildCache(token="s")
+    assert cache.paper_entry(project, same[0], {shard: "t"}) == "old"
+    assert cache.paper_entry(project, same[1], {shard: "other"}) is None  # not the shard saved
+    cache.save_quick(project, {}, {}, {same[0]: "new 0", same[2]: "new 2"}, {shard: "t"}, {})
+    saved = read_data(folder / f"papers-{shard:02d}.pickle")
+    assert saved["token"] == "t"
+    assert saved["papers"] == {same[0]: "new 0", same[1]: "old", same[2]: "new 2"}
