@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .cache import BuildCache, compiled_templates, digest, folder_times, scan, stat_digest
+from .cache import BuildCache, compiled_templates, digest, folder_times, scan, scan_folder, stat_digest
 from .errors import Problem, ProblemsError, Severity, SiteBuilderError, errors_only
 from .layout import (
     CONFIG_FILE,
@@ -167,8 +167,7 @@ def build(
     )
     code = stat_digest(scan(PACKAGE_DIR, suffixes=(".py",)), extra=__version__)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
-    inside = len(str(papers_dir)) + 1  # paper files are directly in the folder, not in sub-folders
-    paper_stats = [s for s in scan(papers_dir, suffixes=(".yaml", ".yml")) if os.sep not in s[0][inside:]]
+    paper_stats = scan_folder(papers_dir, (".yaml", ".yml"))  # directly in the folder, not in sub-folders
     others = scan(
         project / CONFIG_FILE,
         project / CONTENT_DIR,

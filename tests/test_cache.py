@@ -259,3 +259,21 @@ def test_a_quick_save_writes_every_edited_paper_of_a_shard(tmp_path: Path) -> No
     saved = read_data(folder / f"papers-{shard:02d}.pickle")
     assert saved["token"] == "t"
     assert saved["papers"] == {same[0]: "new 0", same[1]: "old", same[2]: "new 2"}
+
+
+def test_scanning_a_folder_finds_its_own_files_as_the_full_scan_does(tmp_path: Path) -> None:
+    from site_builder.cache import scan, scan_folder
+
+    folder = tmp_path / "papers"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.yaml", "a.yml", "c.txt", ".hidden.yaml", "sub/d.yaml"):
+        (folder / name).write_text(name * 3)
+    (folder / "dir.yaml").mkdir()  # a folder with a paper's suffix
+    (folder / "link.yaml").symlink_to(folder / "b.yaml")
+    (folder / "broken.yaml").symlink_to(folder / "missing.yaml")
+    suffixes = (".yaml", ".yml")
+    found = scan_folder(folder, suffixes)
+    assert [Path(p).name for p, _, _ in found] == ["a.yml", "b.yaml", "link.yaml"]
+    assert found == [s for s in scan(folder, suffixes=suffixes) if Path(s[0]).parent == folder]
+    assert found[1][2] == len("b.yaml" * 3) and found[2][1:] == found[1][1:]  # a link counts as its file
+    assert scan_folder(tmp_path / "none", suffixes) == []
