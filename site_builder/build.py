@@ -13,7 +13,7 @@ import gc
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +76,7 @@ def local_link_problems(site: Site, project: Path) -> list[Problem]:
 _SITE_PAGES = frozenset({"", "publications/", "authors/"})
 
 
-def link_problems(pub: Publication, known: set[str], papers: set[str]) -> list[Problem]:
+def link_problems(pub: Publication, known: Container[str], papers: Container[str]) -> list[Problem]:
     """Report a paper's links to site files that are neither ``known`` files nor pages of ``papers``."""
     problems = []
     for link in pub.links:

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,7 +273,7 @@ def _patch(
 
     rendered: dict[tuple[str, bool], str] = {}  # the edited papers' old abstracts, as the cache has them
     folder = project / CONTENT_DIR / PUBLICATIONS_DIR
-    pages = {f"publications/{slug}/" for slug in index.order}
+    pages = _PaperPages(index.order)
     known = set(static_files(project))
 
     # the edited papers, read and checked first: an edit to a paper's shape gives up at once
@@ -314,7 +313,14 @@ def _patch(
     entry = entry_renderer(env, config)
     env.globals["paper_entry"] = entry
     directory = make_directory(site.people, config.members)
-    file_of = {name.rpartition(".")[0]: name for name in index.files}
+
+    def file_of(slug: str) -> str:
+        """Return the name of a paper's file: its slug and suffix."""
+        for name in (f"{slug}.yaml", f"{slug}.yml"):
+            if name in index.files:
+                return name
+        raise _GiveUp
+
     position = {slug: i for i, slug in enumerate(index.order)}
     markdown = MarkdownRenderer(rendered)
     for name, (mtime, size, paper, _) in papers.items():
@@ -331,7 +337,7 @@ def _patch(
     def pub_of(slug: str) -> Publication:
         pub = publications.get(slug)
         if pub is None:
-            name = file_of[slug]
+            name = file_of(slug)
             pub = held(name) if held is not None else None
             if pub is None:
                 pub = load_publication_file(folder / name).publication
@@ -350,8 +356,8 @@ def _patch(
         view = views.get((slug, abstract))
         if view is None:
             if abstract and slug not in new:
-                cached = old_entry(file_of[slug])
-                if cached is not None and tuple(cached[:2]) == index.files[file_of[slug]]:
+                cached = old_entry(file_of(slug))
+                if cached is not None and tuple(cached[:2]) == index.files[file_of(slug)]:
                     publications.setdefault(slug, cached[2].publication)
                     if cached[3] is not None:
                         rendered[cached[2].publication.abstract, True] = cached[3]
@@ -369,24 +375,26 @@ def _patch(
     keys.update(citation_keys([pub_of(slug) for slug in members]))
     rekeyed = sorted(slug for slug in members if keys[slug] != index.keys[slug])
 
-    # the output files as they will be, and as the last build left them (None: it had none)
-    texts: dict[str, bytes] = {}
+    # the output files as the last build left them (None: it had none), the pages rendered
+    # whole, and the pieces replaced in the others (each found in the page as it was)
     originals: dict[str, bytes | None] = {}
+    texts: dict[str, bytes] = {}
+    pieces = _Pieces()
     read = _reader(out)
 
     def text(rel: str) -> bytes:
-        if rel not in texts:
-            data = read(rel)
-            if data is None:
-                raise _GiveUp
-            texts[rel] = originals[rel] = data
-        return texts[rel]
+        if rel not in originals:
+            originals[rel] = read(rel)
+        data = originals[rel]
+        if data is None:
+            raise _GiveUp
+        return data
 
     def splice(rel: str, before: str, after: str) -> None:
-        page, old_piece = text(rel), before.encode("utf-8")
-        start = _only(page, old_piece)
+        old_piece = before.encode("utf-8")
+        start = _only(text(rel), old_piece)
         if before != after:
-            texts[rel] = b"".join((page[:start], after.encode("utf-8"), page[start + len(old_piece) :]))
+            pieces.replace(rel, start, start + len(old_piece), after.encode("utf-8"))
 
     related_by: dict[str, list[str]] = {}
     for slug in new:
@@ -416,7 +424,7 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        _splice_row(text, texts, slug, old[slug], after)
+        _splice_row(text, pieces, slug, old[slug], after)
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
@@ -428,7 +436,7 @@ def _patch(
             bib_entry(pub_of(slug), helpers, Fragments(), b""),
         )
     if rekeyed:
-        _splice_keys(text, texts, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
+        _splice_keys(text, pieces, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
     for slug in rekeyed:
         full.add(slug)
         stem = f"publications/{slug}/"
@@ -474,6 +482,8 @@ def _patch(
             _note_original(rel, read, originals)
             texts[rel] = page.encode("utf-8")
 
+    for rel, spliced in pieces.pages(originals):
+        texts.setdefault(rel, spliced)  # a page rendered whole needs none of its pieces
     write = {}
     for rel, data in texts.items():
         if data != originals.get(rel):
@@ -483,13 +493,13 @@ def _patch(
     # which papers are told to be the same as another: found again when a title changed that
     duplicates = dict(index.duplicates)
     if any(same[slug] != index.same_paper[slug] for slug in new):
-        shared = Counter(same.values())  # only papers whose title and first author another has matter
-        in_order = [(name.rpartition(".")[0], name) for name in sorted(index.files)]
-        duplicates = _duplicates(
-            (stem, display_path(folder / name), same[stem])
-            for stem, name in in_order
-            if shared[same[stem]] > 1
-        )
+        # the warnings of the papers sharing an edited paper's old or new title and first author
+        touched = {index.same_paper[slug] for slug in new} | {same[slug] for slug in new}
+        group = sorted((file_of(slug), slug) for slug, key in same.items() if key in touched)
+        for _, slug in group:
+            duplicates.pop(slug, None)
+        shown = ((slug, display_path(folder / name), same[slug]) for name, slug in group)
+        duplicates.update(_duplicates(shown))
     tables: dict[str, dict[str, Any]] = {
         "files": {name: stats[name] for name in changed},
         "keys": {slug: keys[slug] for slug in rekeyed},
@@ -503,6 +513,48 @@ def _patch(
     }
     warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings))
+
+
+class _PaperPages:
+    """The set of the papers' pages (``publications/<slug>/``), for membership only, made when first asked."""
+
+    def __init__(self, order: Sequence[str]) -> None:
+        self._order = order
+        self._slugs: frozenset[str] | None = None
+
+    def __contains__(self, page: object) -> bool:
+        if not isinstance(page, str) or not page.startswith("publications/") or not page.endswith("/"):
+            return False
+        if self._slugs is None:
+            self._slugs = frozenset(self._order)
+        return page[len("publications/") : -1] in self._slugs
+
+
+class _Pieces:
+    """Replacements in pages, each of a span of the page as the last build left it."""
+
+    def __init__(self) -> None:
+        self._spans: dict[str, list[tuple[int, int, bytes]]] = {}
+
+    def replace(self, rel: str, start: int, end: int, data: bytes) -> None:
+        """Put ``data`` in place of ``page[start:end]`` of the page ``rel``."""
+        self._spans.setdefault(rel, []).append((start, end, data))
+
+    def pages(self, originals: Mapping[str, bytes | None]) -> Iterator[tuple[str, bytes]]:
+        """Yield each page with its replacements, made in one copy; give up if two of them overlap."""
+        for rel, spans in self._spans.items():
+            original = originals[rel]
+            assert original is not None  # spans are only found in pages that were read
+            page = memoryview(original)  # its parts joined without copying them first
+            parts: list[bytes | memoryview] = []
+            at = 0
+            for start, end, data in sorted(spans, key=lambda span: span[0]):
+                if start < at:
+                    raise _GiveUp  # two pieces in one place: not a page a full build would make
+                parts += [page[at:start], data]
+                at = end
+            parts.append(page[at:])
+            yield rel, b"".join(parts)
 
 
 def _only(page: bytes, piece: bytes) -> int:
@@ -524,7 +576,7 @@ ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is look
 
 def _splice_row(
     text: Callable[[str], bytes],
-    texts: dict[str, bytes],
+    pieces: _Pieces,
     slug: str,
     before: Publication,
     after: Publication,
@@ -549,12 +601,11 @@ def _splice_row(
     ):
         raise _GiveUp
     new_text = script_json(row_with_text(row, after)).encode("utf-8")
-    texts[rel] = page[:start] + new_text + page[start + len(old_text) :]
+    if new_text != old_text:
+        pieces.replace(rel, start, start + len(old_text), new_text)
 
 
-def _splice_keys(
-    text: Callable[[str], bytes], texts: dict[str, bytes], changes: list[tuple[int, str, str]]
-) -> None:
+def _splice_keys(text: Callable[[str], bytes], pieces: _Pieces, changes: list[tuple[int, str, str]]) -> None:
     """Change papers' citation keys (at their positions, from what to what) in the filter index."""
     rel = "publications/index.html"
     page = text(rel)
@@ -566,4 +617,4 @@ def _splice_keys(
         if i >= len(keys) or keys[i] != json.dumps(before).encode():
             raise _GiveUp
         keys[i] = json.dumps(after).encode()
-    texts[rel] = page[:start] + b",".join(keys) + page[end:]
+    pieces.replace(rel, start, end, b",".join(keys))

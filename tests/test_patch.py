@@ -257,6 +257,32 @@ def test_a_title_that_makes_a_paper_a_duplicate_or_no_more_one_warns_as_a_full_b
     assert quick.warnings == ()
 
 
+def test_when_the_first_of_three_same_papers_changes_title_the_others_are_told_of_the_next(
+    site: Path,
+) -> None:
+    out, cold = site.parent / "out", site.parent / "cold"
+    folder = site / "content" / "publications"
+    same_title = 'title: "Learning things number 0 <b>with</b> & markup"'  # paper-00's; the same first author
+    for slug, title in (
+        ("paper-03", same_title),
+        ("paper-06", same_title),
+        ("paper-00", 'title: "Moved on"'),
+    ):
+        change(site, slug, r"^title: .*", title)
+        stages: list[str] = []
+        quick = build(site, out, progress=lambda stage, done, total, seen=stages: seen.append(stage))
+        assert "reading" not in stages
+        full = build(site, cold, use_cache=False)
+        assert quick.warnings == full.warnings
+        assert files(out) == files(cold)
+    assert [(w.path, w.message) for w in quick.warnings] == [
+        (
+            str(folder / "paper-06.yaml"),
+            f"the same paper as {folder / 'paper-03.yaml'} (same title and first author)",
+        )
+    ]
+
+
 def test_a_quick_rebuild_reports_the_warnings_of_the_last_check(site: Path) -> None:
     change(site, "paper-06", r"^title: .*", 'title: "Learning things number 0 <b>with</b> & markup"')
     first = build(site, site.parent / "out")  # the same title and first author as paper-00
@@ -676,3 +702,26 @@ def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(see
         assert tuple(coauthors) == tuple((names[o], o, together[o], members[o]) for o in expected)
         assert len(coauthors) == len(expected)
         assert [coauthors[k] for k in range(len(expected))] == list(coauthors)
+
+
+def test_pieces_are_put_in_their_places_of_the_page_as_it_was_and_may_not_overlap() -> None:
+    from site_builder.patch import _GiveUp, _Pieces
+
+    pieces = _Pieces()
+    page = b"<a>one</a><b>two</b><c>three</c>"
+    pieces.replace("p", page.index(b"three"), page.index(b"three") + 5, b"3")  # recorded out of order
+    pieces.replace("p", page.index(b"one"), page.index(b"one") + 3, b"uno, longer")
+    assert list(pieces.pages({"p": page})) == [("p", b"<a>uno, longer</a><b>two</b><c>3</c>")]
+    pieces.replace("p", page.index(b"ne"), page.index(b"ne") + 2, b"x")  # inside the first one
+    with pytest.raises(_GiveUp):
+        list(pieces.pages({"p": page}))
+
+
+def test_a_link_to_a_papers_page_is_spliced_and_a_link_to_no_page_goes_the_usual_way(site: Path) -> None:
+    change(site, "paper-09", r"^links:\n", 'links:\n  project: "publications/paper-03/"\n')
+    assert rebuild(site) == QUICK  # a page of the site: the quick way
+    assert_as_cold(site)
+    change(site, "paper-09", r'project: "publications/paper-03/"', 'project: "publications/paper-99/"')
+    with pytest.raises(ProblemsError) as caught:  # no such page: the usual way, which reports it
+        rebuild(site)
+    assert ["paper-99" in p.message for p in caught.value.problems] == [True]
