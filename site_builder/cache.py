@@ -95,13 +95,12 @@ def scan_folder(folder: Path, suffixes: tuple[str, ...]) -> list[FileStat]:
     Each file is looked up by its name in the open folder, not by its whole path: a third
     less time for the ten thousand files of a large site's papers.
     """
+    if os.stat not in os.supports_dir_fd or os.scandir not in os.supports_fd:  # Windows
+        return [s for s in scan(folder, suffixes=suffixes) if os.path.dirname(s[0]) == str(folder)]
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return []
-    if os.stat not in os.supports_dir_fd:  # pragma: no cover - Windows
-        os.close(fd)
-        return [s for s in scan(folder, suffixes=suffixes) if os.path.dirname(s[0]) == str(folder)]
     found: list[FileStat] = []
     base = os.path.join(str(folder), "")
     try:

@@ -261,8 +261,14 @@ def test_a_quick_save_writes_every_edited_paper_of_a_shard(tmp_path: Path) -> No
     assert saved["papers"] == {same[0]: "new 0", same[1]: "old", same[2]: "new 2"}
 
 
-def test_scanning_a_folder_finds_its_own_files_as_the_full_scan_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("by_name", [True, False], ids=["by name in the open folder", "by path (Windows)"])
+def test_scanning_a_folder_finds_its_own_files_as_the_full_scan_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_name: bool
+) -> None:
     from site_builder.cache import scan, scan_folder
+
+    if not by_name:
+        monkeypatch.setattr(os, "supports_dir_fd", set())
 
     folder = tmp_path / "papers"
     (folder / "sub").mkdir(parents=True)
