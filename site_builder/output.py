@@ -66,7 +66,7 @@ class Writer:
         self._base = os.fspath(root)
         self._folders: set[str] = set()
         self._aside: str | None = None  # the folder of replaced large files
-        self._set_aside = 0
+        self._aside_count = 0  # files linked there so far (their names)
 
     def _destination(self, rel: str) -> str:
         dest = os.path.join(self._base, checked_relative(rel))
@@ -105,8 +105,8 @@ class Writer:
             if self._aside is None:
                 base, name = os.path.split(self._base)
                 self._aside = tempfile.mkdtemp(prefix=f".{name}.old-", dir=base)
-            os.link(dest, os.path.join(self._aside, str(self._set_aside)))
-            self._set_aside += 1
+            os.link(dest, os.path.join(self._aside, str(self._aside_count)))
+            self._aside_count += 1
         except OSError:
             pass  # a file system without links: replaced the usual way
 
