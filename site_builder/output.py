@@ -65,7 +65,7 @@ class Writer:
         self.fresh = fresh
         self._base = os.fspath(root)
         self._folders: set[str] = set()
-        self._aside: str | None = None  # the folder of replaced large files
+        self._aside: Path | None = None  # the folder of replaced large files
         self._aside_count = 0  # files linked there so far (their names)
 
     def _destination(self, rel: str) -> str:
@@ -103,9 +103,8 @@ class Writer:
             return  # a new file: nothing to set aside
         try:
             if self._aside is None:
-                base, name = os.path.split(self._base)
-                self._aside = tempfile.mkdtemp(prefix=f".{name}.old-", dir=base)
-            os.link(dest, os.path.join(self._aside, str(self._aside_count)))
+                self._aside = old_folder(Path(self._base))
+            os.link(dest, self._aside / str(self._aside_count))
             self._aside_count += 1
         except OSError:
             pass  # a file system without links: replaced the usual way
@@ -113,7 +112,7 @@ class Writer:
     def close(self) -> None:
         """Remove the replaced large files (see :func:`remove_later`)."""
         if self._aside is not None:
-            remove_later(Path(self._aside))
+            remove_later(self._aside)
             self._aside = None
 
     def link(self, rel: str, source: Path) -> bool:
@@ -139,11 +138,16 @@ def swap_in(staging: Path, out: Path) -> None:
         return
     if not out.is_dir():
         raise SiteBuilderError(f"{out} exists and is not a folder")
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old = old_folder(out)
     os.rmdir(old)
     os.replace(out, old)
     os.replace(staging, out)
     remove_later(old)
+
+
+def old_folder(out: Path) -> Path:
+    """Make an empty folder beside ``out`` for what a build replaced (:func:`remove_leftovers` finds it)."""
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
 
 
 def remove_later(folder: Path) -> None:
