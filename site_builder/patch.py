@@ -356,8 +356,9 @@ def _patch(
         view = views.get((slug, abstract))
         if view is None:
             if abstract and slug not in new:
-                cached = old_entry(file_of(slug))
-                if cached is not None and tuple(cached[:2]) == index.files[file_of(slug)]:
+                name = file_of(slug)
+                cached = old_entry(name)
+                if cached is not None and tuple(cached[:2]) == index.files[name]:
                     publications.setdefault(slug, cached[2].publication)
                     if cached[3] is not None:
                         rendered[cached[2].publication.abstract, True] = cached[3]
@@ -383,8 +384,7 @@ def _patch(
     read = _reader(out)
 
     def text(rel: str) -> bytes:
-        if rel not in originals:
-            originals[rel] = read(rel)
+        _note_original(rel, read, originals)
         data = originals[rel]
         if data is None:
             raise _GiveUp
@@ -566,7 +566,7 @@ def _only(page: bytes, piece: bytes) -> int:
 
 
 def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dict[str, bytes | None]) -> None:
-    """Note a file's bytes before a whole page replaces it (None when the last build had none)."""
+    """Note a file's bytes as the last build left them, once (None when the last build had none)."""
     if rel not in originals:
         originals[rel] = read(rel)
 
