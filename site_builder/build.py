@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .cache import BuildCache, compiled_templates, digest, folder_times, scan, scan_folder, stat_digest
+from .cache import (
+    BuildCache,
+    compiled_templates,
+    digest,
+    file_digest,
+    folder_times,
+    scan,
+    scan_folder,
+    stat_digest,
+)
 from .errors import Problem, ProblemsError, Severity, SiteBuilderError, errors_only
 from .layout import (
     CONFIG_FILE,
@@ -182,8 +191,7 @@ def build(
         cache = BuildCache()  # other code: reuse nothing
         same_output = False
     if same_output and cache.inputs == inputs:
-        summary = cache.summary
-        return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
+        return _up_to_date(out, cache)
     if same_output and use_cache:
         with _collector_paused():  # a few papers' pieces, and the index: nothing left to collect
             quick = _quick(project, out, cache, paper_stats, base, inputs, strict, report)
@@ -267,7 +275,10 @@ def build(
             )
             saved.save(project)
             files = {path.name: stats[path] for path in paper_paths}
-            save_index(project, make_index(plan, saved.token, base, files, saved.shard_tokens, warnings))
+            digests = {path.name: parsed[path.name][2].digest for path in paper_paths}
+            save_index(
+                project, make_index(plan, saved.token, base, files, saved.shard_tokens, warnings, digests)
+            )
         return result
     finally:
         gc.unfreeze()
@@ -299,19 +310,32 @@ def _quick(
 
     Return None, having written nothing, when the usual rebuild is needed.
     """
-    from .patch import edited_papers, load_index, quick_patch
+    from .patch import edited_papers, load_index, quick_patch, unchanged_papers
 
     index = load_index(project, cache)
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
     stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
     edited = edited_papers(index.files, stats)
+    # files touched, or checked out again, with the same bytes: their new times are noted, no more
+    touched_only = unchanged_papers(project / CONTENT_DIR / PUBLICATIONS_DIR, edited, index)
+    if touched_only:
+        same = set(touched_only)
+        edited = [name for name in edited if name not in same]
+        if not edited and stats.keys() == index.files.keys():
+            report("saving the cache", 0, 0)
+            cache.inputs = inputs
+            cache.save_quick(project, {}, {}, {}, index.shards, {"files": _stats_of(touched_only, stats)})
+            return _up_to_date(out, cache)
     report("patching", len(edited), len(edited))
     patch = quick_patch(
         project, out, index, stats, edited, lambda name: cache.paper_entry(project, name, index.shards)
     )
     if patch is None or (strict and patch.warnings):  # warnings fail a strict build: the usual way says so
         return None
+    tables = patch.index
+    if touched_only:
+        tables = {**tables, "files": {**tables["files"], **_stats_of(touched_only, stats)}}
     _replace_in_place(project, out, patch.write.items(), patch.remove)
     report("saving the cache", len(patch.write), len(patch.write))
     touched = [*patch.write, *patch.remove]
@@ -321,9 +345,20 @@ def _quick(
     # writes them, even if they are the same, instead of comparing
     outputs: dict[str, bytes | None] = dict.fromkeys(patch.write, b"")
     outputs.update(dict.fromkeys(patch.remove))
-    cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, patch.index)
+    cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, tables)
     summary = cache.summary
     return BuildResult(out, summary["pages"], summary["files"], summary["papers"], patch.warnings)
+
+
+def _up_to_date(out: Path, cache: BuildCache) -> BuildResult:
+    """Return the result of a build that found the output as it should be: nothing written."""
+    summary = cache.summary
+    return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
+
+
+def _stats_of(names: Iterable[str], stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Return the times and sizes of the paper files ``names``, for the index's table of files."""
+    return {name: stats[name] for name in names}
 
 
 # mtime, size, the file as read (with a digest of its bytes), its abstract's HTML
@@ -335,8 +370,9 @@ def _read_papers(
 ) -> tuple[MarkdownRenderer, dict[str, ParsedPaper]]:
     """Read and check the paper files changed since the cache was made, rendering their abstracts.
 
-    A file whose size and modification time are those in the cache is not read again (a
-    file with problems always is, so its messages are current).
+    A file whose size and modification time are those in the cache is not read again; one
+    whose time changed but whose bytes did not (touched, or checked out again) is read and
+    hashed, not parsed. A file with problems always is, so its messages are current.
     """
     from .loader import load_publication_file
     from .markup import MarkdownRenderer
@@ -346,8 +382,12 @@ def _read_papers(
     cached = cache.papers if cache.cwd == os.getcwd() else {}  # messages name paths from there
     for path in paths:
         entry = cached.get(path.name)
-        if entry is not None and entry[:2] == stats[path] and not entry[2].problems:
+        if entry is None or entry[2].problems:
+            todo.append(path)
+        elif entry[:2] == stats[path]:
             parsed[path.name] = entry
+        elif file_digest(path) == entry[2].digest:
+            parsed[path.name] = (*stats[path], entry[2], entry[3])
         else:
             todo.append(path)
     # an edited paper whose abstract is as it was (its authors or title edited) takes the

@@ -4,8 +4,9 @@
   content/, the templates and static folders in use, and site_builder's own code); when it
   and the output folder are as the last build left them, the build has nothing to do;
 - **parsed papers**, by file, with their rendered abstracts, reused while the file's size
-  and modification time stay the same: an edit parses one file, not ten thousand; they are
-  kept in 32 shard files, and a save rewrites only the shards whose papers changed;
+  and modification time stay the same, or its bytes (a file only touched, or checked out
+  again, is read and hashed, not parsed): an edit parses one file, not ten thousand; they
+  are kept in 32 shard files, and a save rewrites only the shards whose papers changed;
 - **each job's key and outputs** (a paper's page and citation files, an author's page, a
   list page: :class:`~site_builder.render.Job`), so a rebuild renders only the jobs whose
   key changed and leaves every other file as it is (same bytes, same modification time);
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 8
+FORMAT = 9
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
@@ -42,6 +43,15 @@ def compiled_templates(project: Path) -> Path:
 def digest(data: bytes) -> bytes:
     """Return a short content digest (SHA-256: processors have instructions for it, twice BLAKE2b's speed)."""
     return hashlib.sha256(data).digest()[:16]
+
+
+def file_digest(path: str | Path) -> bytes | None:
+    """Return the :func:`digest` of a file's bytes, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return digest(handle.read())
+    except OSError:
+        return None
 
 
 FileStat = tuple[str, int, int]  # path, modification time (ns), size

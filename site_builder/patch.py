@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import CACHE_DIR, BuildCache, apply_changes, compiled_templates, read_data, write_data
+from .cache import (
+    CACHE_DIR,
+    BuildCache,
+    apply_changes,
+    compiled_templates,
+    file_digest,
+    read_data,
+    write_data,
+)
 from .errors import Problem
 from .layout import CONTENT_DIR, PUBLICATIONS_DIR, builtin_theme_dir, display_path, theme_dirs
 from .output import safe_join
@@ -68,6 +76,7 @@ class PatchIndex:
     shards: dict[int, str]  # token of each shard of parsed papers
     warnings: tuple[Problem, ...]  # the last check's, but for duplicate papers
     duplicates: dict[str, Problem]  # slug → the warning that it is the same paper as another
+    digests: dict[str, bytes]  # paper file name → digest of its bytes (where known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +114,12 @@ def make_index(
     files: dict[str, tuple[int, int]],
     shards: dict[int, str],
     warnings: Sequence[Problem],
+    digests: Mapping[str, bytes] | None = None,
 ) -> PatchIndex:
-    """Return the index of a build's plan; ``warnings`` are its check's (as ``load_checked`` gives them)."""
+    """Return the index of a build's plan; ``warnings`` are its check's (as ``load_checked`` gives them).
+
+    ``files`` are the paper files' times and sizes, ``digests`` their bytes' digests if known.
+    """
     from .cite import base_key
     from .render import LIST_HTML_LIMIT, RECENT_ON_HOME
     from .slugs import paper_key
@@ -135,6 +148,7 @@ def make_index(
         shards=dict(shards),
         warnings=tuple(w for w in warnings if w not in told),
         duplicates=duplicates,
+        digests=dict(digests or {}),
     )
 
 
@@ -194,6 +208,21 @@ class _GiveUp(Exception):
 def edited_papers(files: Mapping[str, tuple[int, int]], stats: Mapping[str, tuple[int, int]]) -> list[str]:
     """Return the paper files whose time and size (``stats``) are not those in ``files``, or that are new."""
     return sorted(name for name, stat in stats.items() if files.get(name) != stat)
+
+
+def unchanged_papers(folder: Path, names: Iterable[str], index: PatchIndex) -> list[str]:
+    """Return the paper files among ``names`` whose bytes are as the index has them (only touched)."""
+    return [
+        name for name in names if name in index.digests and file_digest(folder / name) == index.digests[name]
+    ]
+
+
+def _as_indexed(index: PatchIndex, name: str, cached: Any) -> bool:
+    """Return whether a paper's cached entry is the file as the index has it (its bytes, else its time)."""
+    known = index.digests.get(name)
+    if known is not None:
+        return bool(cached[2].digest == known)
+    return tuple(cached[:2]) == index.files[name]
 
 
 def quick_patch(
@@ -286,7 +315,7 @@ def _patch(
         cached = old_entry(name)
         if (
             cached is None
-            or tuple(cached[:2]) != index.files[name]
+            or not _as_indexed(index, name, cached)
             or cached[2].publication is None
             or cached[2].problems  # the last build had no paper with an error: for safety
         ):
@@ -358,7 +387,7 @@ def _patch(
             if abstract and slug not in new:
                 name = file_of(slug)
                 cached = old_entry(name)
-                if cached is not None and tuple(cached[:2]) == index.files[name]:
+                if cached is not None and _as_indexed(index, name, cached):
                     publications.setdefault(slug, cached[2].publication)
                     if cached[3] is not None:
                         rendered[cached[2].publication.abstract, True] = cached[3]
@@ -502,6 +531,7 @@ def _patch(
         duplicates.update(_duplicates(shown))
     tables: dict[str, dict[str, Any]] = {
         "files": {name: stats[name] for name in changed},
+        "digests": {name: papers[name][2].digest for name in changed},
         "keys": {slug: keys[slug] for slug in rekeyed},
         "base_keys": {slug: base_keys[slug] for slug in new},
         "same_paper": {slug: same[slug] for slug in new},

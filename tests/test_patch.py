@@ -573,6 +573,60 @@ def test_neighbours_edited_together_and_a_site_without_an_address(tmp_path: Path
     assert not (tmp_path / "out" / "feed.xml").exists()
 
 
+def touch(project: Path, names: list[str], seconds: int = 1000) -> None:
+    """Give paper files a later modification time, their bytes unchanged (a checkout, a restored cache)."""
+    for name in names:
+        path = project / "content" / "publications" / f"{name}.yaml"
+        then = path.stat().st_mtime_ns + seconds * 1_000_000_000
+        os.utime(path, ns=(then, then))
+
+
+ALL = [f"paper-{i:02d}" for i in range(PAPERS)]
+
+
+def test_papers_only_touched_are_not_read_again_and_the_output_is_left_as_it_was(site: Path) -> None:
+    out = site.parent / "out"
+    before = snapshot(out)
+    touch(site, ALL)  # more papers than a quick rebuild takes, had their bytes changed
+    stages: list[str] = []
+    result = build(site, out, progress=lambda stage, done, total: stages.append(stage))
+    assert result.up_to_date and "patching" not in stages and "reading" not in stages
+    assert snapshot(out) == before  # same bytes, same times
+    assert rebuild(site) == []  # the new times are known: nothing to do
+    change(site, "paper-03", r"^title: \"Sparse", 'title: "Learning')  # a touched paper, edited
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+
+
+def test_touched_papers_beside_an_edited_one_leave_the_rebuild_quick(site: Path) -> None:
+    touch(site, ALL[:20])  # more than a quick rebuild takes as edits
+    change(site, "paper-30", r"things number", "things, numbered")
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    assert rebuild(site) == []
+
+
+def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import site_builder.loader
+
+    parsed: list[str] = []
+    load = site_builder.loader.load_publication_file
+
+    def counted(path: Path) -> object:
+        parsed.append(path.stem)
+        return load(path)
+
+    monkeypatch.setattr(site_builder.loader, "load_publication_file", counted)
+    monkeypatch.setenv("SITE_BUILDER_JOBS", "1")  # counted in this process
+    touch(site, ALL)
+    change(site, "paper-05", r"^authors: \[", "authors: ['Marie Curie', ")  # the usual way
+    assert "reading" in rebuild(site)
+    assert set(parsed) == {"paper-05"}  # (the quick way reads it too, before it gives up)
+    assert_as_cold(site)
+
+
 def test_a_lost_journal_of_quick_rebuilds_makes_the_next_build_a_full_one(site: Path) -> None:
     change(site, "paper-20", r"things number", "things, numbered")
     assert rebuild(site) == QUICK
