@@ -24,6 +24,7 @@ from .cache import (
     compiled_templates,
     digest,
     file_digest,
+    files_digest,
     folder_times,
     scan,
     scan_folder,
@@ -174,7 +175,8 @@ def build(
         lambda: use_cache and cache.out == target and cache.output_intact(out),
         fork=len(cache.folders) >= FORKED_CHECK_FROM,  # a fork costs about a millisecond
     )
-    code = stat_digest(scan(PACKAGE_DIR, suffixes=(".py",)), extra=__version__)
+    # our code and the inputs other than papers, by their bytes (read only when their times changed)
+    code_times, code = files_digest(scan(PACKAGE_DIR, suffixes=(".py",)), __version__, cache.known)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
     paper_stats = scan_folder(papers_dir, (".yaml", ".yml"))  # directly in the folder, not in sub-folders
     others = scan(
@@ -184,17 +186,20 @@ def build(
         *theme_dirs(project, "static"),
         skip=papers_dir,
     )
-    base = stat_digest(others, extra=f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}|{target}")
+    extra = f"{code}|{strict}|{os.environ.get('SITE_BASE_URL', '')}|{target}"
+    base_times, base = files_digest(others, extra, cache.known)
+    known = {code_times: code, base_times: base}
     inputs = stat_digest(paper_stats, extra=base)
     same_output = intact()
     if cache.code != code:
         cache = BuildCache()  # other code: reuse nothing
         same_output = False
     if same_output and cache.inputs == inputs:
+        cache.save_known(project, known)
         return _up_to_date(out, cache)
     if same_output and use_cache:
         with _collector_paused():  # a few papers' pieces, and the index: nothing left to collect
-            quick = _quick(project, out, cache, paper_stats, base, inputs, strict, report)
+            quick = _quick(project, out, cache, paper_stats, base, inputs, known, strict, report)
         if quick is not None:
             return quick
     paper_paths = [Path(path) for path, _, _ in paper_stats]
@@ -271,6 +276,7 @@ def build(
                 authors=AUTHOR_GROUPS.state(),
                 fragments=fragments.used,
                 cwd=os.getcwd(),
+                known=known,
                 shards_read=cache.shards_read,  # shards of unchanged papers are not written again
             )
             saved.save(project)
@@ -303,6 +309,7 @@ def _quick(
     paper_stats: list[tuple[str, int, int]],
     base: str,
     inputs: str,
+    known: dict[str, str],
     strict: bool,
     report: Progress,
 ) -> BuildResult | None:
@@ -324,7 +331,7 @@ def _quick(
         edited = [name for name in edited if name not in same]
         if not edited and stats.keys() == index.files.keys():
             report("saving the cache", 0, 0)
-            cache.inputs = inputs
+            cache.inputs, cache.known = inputs, known
             cache.save_quick(project, {}, {}, {}, index.shards, {"files": _stats_of(touched_only, stats)})
             return _up_to_date(out, cache)
     report("patching", len(edited), len(edited))
@@ -339,7 +346,7 @@ def _quick(
     _replace_in_place(project, out, patch.write.items(), patch.remove)
     report("saving the cache", len(patch.write), len(patch.write))
     touched = [*patch.write, *patch.remove]
-    cache.inputs = inputs
+    cache.inputs, cache.known = inputs, known
     cache.folders = folder_times(out, touched, cache.folders) or {}
     # b"": not known (the files are large, hashing them takes time): the next full rebuild
     # writes them, even if they are the same, instead of comparing

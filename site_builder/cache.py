@@ -2,7 +2,9 @@
 
 - an **input fingerprint**: every input file's path, size and modification time (site.yaml,
   content/, the templates and static folders in use, and site_builder's own code); when it
-  and the output folder are as the last build left them, the build has nothing to do;
+  and the output folder are as the last build left them, the build has nothing to do. When
+  times changed, the files other than papers are known by their bytes (and papers each by
+  its own): a checkout, a restored CI cache or a new install of the same code changes nothing;
 - **parsed papers**, by file, with their rendered abstracts, reused while the file's size
   and modification time stay the same, or its bytes (a file only touched, or checked out
   again, is read and hashed, not parsed): an edit parses one file, not ten thousand; they
@@ -139,6 +141,33 @@ def stat_digest(stats: Iterable[FileStat], extra: str = "") -> str:
     return hashlib.blake2b(pickle.dumps((extra, list(stats))), digest_size=16).hexdigest()
 
 
+def content_digest(stats: Iterable[FileStat], extra: str = "") -> str:
+    """Return a digest of paths and the files' bytes (a file that cannot be read: its time and size)."""
+    total = hashlib.sha256(pickle.dumps(extra))
+    for path, mtime, size in stats:
+        one = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1 << 20):  # a large static file is not read whole
+                    one.update(block)
+            total.update(pickle.dumps((path, one.digest())))
+        except OSError:
+            total.update(pickle.dumps((path, mtime, size)))
+    return total.hexdigest()[:32]
+
+
+def files_digest(stats: list[FileStat], extra: str, known: Mapping[str, str]) -> tuple[str, str]:
+    """Return a digest of files by their times and sizes, and one by their bytes.
+
+    The bytes are read only when the times and sizes are not ``known`` (by times → by bytes,
+    from the last build): a file touched, checked out again or installed again with the same
+    bytes is the same file.
+    """
+    by_times = stat_digest(stats, extra)
+    by_bytes = known.get(by_times)
+    return by_times, by_bytes if by_bytes is not None else content_digest(stats, extra)
+
+
 def folder_times(
     out: Path, files: Iterable[str], known: dict[str, int] | None = None
 ) -> dict[str, int] | None:
@@ -186,6 +215,7 @@ class BuildCache:
     authors: tuple[bytes, Any, Any] | None = None  # papers grouped by author, likewise
     fragments: dict[tuple[Any, ...], str] = field(default_factory=dict)  # per-paper pieces of site files
     cwd: str = ""  # where the last build ran: its parsed papers' messages name paths from there
+    known: dict[str, str] = field(default_factory=dict)  # files' digest by times → by bytes (files_digest)
 
     token: str = ""  # the same in both files of one save
     patched: int = 0  # quick rebuilds since that save: the journal must have as many
@@ -279,6 +309,12 @@ class BuildCache:
         """Write the small part, last of a save: the output is then as the cache says."""
         write_data(folder / STATE_FILE, {name: getattr(self, name) for name in _STATE})
         (folder / UPDATING).unlink(missing_ok=True)
+
+    def save_known(self, project: Path, known: dict[str, str]) -> None:
+        """Note new times of input files whose bytes did not change (:func:`files_digest`), if any."""
+        if known != self.known:
+            self.known = known
+            self._save_state(project / CACHE_DIR)
 
     def journal(self, project: Path) -> dict[str, Any] | None:
         """Return the journal of the quick rebuilds since the last save, if they all are in it."""
@@ -411,7 +447,7 @@ def write_data(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-_STATE = ("inputs", "code", "out", "base", "folders", "summary", "token", "patched")
+_STATE = ("inputs", "code", "out", "base", "folders", "summary", "token", "patched", "known")
 _DATA = tuple(
     f.name
     for f in fields(BuildCache)

@@ -283,3 +283,60 @@ def test_scanning_a_folder_finds_its_own_files_as_the_full_scan_does(
     assert found == [s for s in scan(folder, suffixes=suffixes) if Path(s[0]).parent == folder]
     assert found[1][2] == len("b.yaml" * 3) and found[2][1:] == found[1][1:]  # a link counts as its file
     assert scan_folder(tmp_path / "none", suffixes) == []
+
+
+def later(paths: list[Path], seconds: int = 1000) -> None:
+    """Give files a later modification time, their bytes unchanged."""
+    for path in paths:
+        then = path.stat().st_mtime_ns + seconds * 1_000_000_000
+        os.utime(path, ns=(then, then))
+
+
+def test_inputs_touched_or_installed_again_with_the_same_bytes_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import site_builder.build
+    import site_builder.cache
+
+    code = tmp_path / "installed"  # our code, as an install puts it: touched by the next install
+    shutil.copytree(site_builder.build.PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(site_builder.build, "PACKAGE_DIR", code)
+    hashed: list[int] = []
+    by_bytes = site_builder.cache.content_digest
+
+    def counted(stats: list[tuple[str, int, int]], extra: str = "") -> str:
+        hashed.append(len(stats))
+        return by_bytes(stats, extra)
+
+    monkeypatch.setattr(site_builder.cache, "content_digest", counted)
+    p = copy_of_this_site(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    before = mtimes(out)
+    # a checkout, or a CI cache restored into a fresh clone: every input has a new time
+    later(
+        [
+            f
+            for f in [*p.rglob("*"), *code.rglob("*.py")]
+            if f.is_file() and ".site-builder-cache" not in f.parts
+        ]
+    )
+    hashed.clear()
+    again = build(p, out)
+    assert again.up_to_date and mtimes(out) == before
+    assert len(hashed) == 2  # our code and the inputs other than papers, read once …
+    assert build(p, out).up_to_date and len(hashed) == 2  # … and known by their new times since
+
+    edit(p / "static" / "css" / "site.css", "}", "} ")  # new bytes: built again
+    assert not build(p, out).up_to_date
+    cold = tmp_path / "cold"
+    build(p, cold, use_cache=False)
+    assert files(out) == files(cold)
+    assert build(p, out).up_to_date
+    module = code / "render.py"
+    module.write_bytes(module.read_bytes() + b"\n")  # other code: nothing of the cache is reused
+    rebuilt: list[str] = []
+    build(p, out, progress=lambda stage, done, total: rebuilt.append(stage))
+    assert "reading" in rebuilt and "loading the cache" not in rebuilt
