@@ -38,6 +38,16 @@ jobs:
         run: {install}
       - id: pages
         uses: actions/configure-pages@v5
+      - name: Restore the last build
+        # its cache and output: a push that edits a few papers renders only what shows them
+        # (files checked out again with the same bytes count as unchanged)
+        uses: actions/cache@v4
+        with:
+          path: |
+            .site-builder-cache
+            _site
+          key: site-builder-${{{{ github.run_id }}}}
+          restore-keys: site-builder-
       - name: Check the content
         run: site-builder check
       - name: Build the site

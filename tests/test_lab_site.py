@@ -227,8 +227,13 @@ def test_pages_workflow_structure(which: str, workflow: dict[object, object]) ->
         "actions/checkout",
         "actions/setup-python",
         "actions/configure-pages",
+        "actions/cache",
         "actions/upload-pages-artifact",
     ]
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
+    assert restore["with"]["path"].split() == [".site-builder-cache", "_site"]
+    assert restore["with"]["key"] == "site-builder-${{ github.run_id }}"  # saved after every build
+    assert restore["with"]["restore-keys"] == "site-builder-"  # the latest one restored
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))
     assert python["with"]["cache"] == "pip"
     runs = [s["run"] for s in steps if "run" in s]
@@ -240,7 +245,8 @@ def test_pages_workflow_structure(which: str, workflow: dict[object, object]) ->
     check = next(i for i, s in enumerate(steps) if s.get("run") == "site-builder check")
     build = next(i for i, s in enumerate(steps) if s.get("run", "").startswith("site-builder build"))
     links = next(i for i, s in enumerate(steps) if s.get("run", "").startswith("site-builder check --links"))
-    assert pages < build < links and check < build
+    cached = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache"))
+    assert pages < build < links and check < build and cached < build
     for i in (build, links):
         assert '--base-url "${{ steps.pages.outputs.base_url }}"' in steps[i]["run"]
         assert "--out _site" in steps[i]["run"]
