@@ -203,7 +203,7 @@ def build(
         if quick is not None:
             return quick
     paper_paths = [Path(path) for path, _, _ in paper_stats]
-    stats = {path: (mtime, size) for path, (_, mtime, size) in zip(paper_paths, paper_stats, strict=True)}
+    stats = _by_name(paper_stats)
 
     import jinja2
 
@@ -280,7 +280,7 @@ def build(
                 shards_read=cache.shards_read,  # shards of unchanged papers are not written again
             )
             saved.save(project)
-            files = {path.name: stats[path] for path in paper_paths}
+            files = stats
             digests = {path.name: parsed[path.name][2].digest for path in paper_paths}
             save_index(
                 project, make_index(plan, saved.token, base, files, saved.shard_tokens, warnings, digests)
@@ -322,7 +322,7 @@ def _quick(
     index = load_index(project, cache)
     if index is None or index.base != base or index.cwd != os.getcwd():
         return None
-    stats = {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
+    stats = _by_name(paper_stats)
     edited = edited_papers(index.files, stats)
     # files touched, or checked out again, with the same bytes: their new times are noted, no more
     touched_only = unchanged_papers(project / CONTENT_DIR / PUBLICATIONS_DIR, edited, index)
@@ -363,6 +363,11 @@ def _up_to_date(out: Path, cache: BuildCache) -> BuildResult:
     return BuildResult(out, summary["pages"], summary["files"], summary["papers"], (), up_to_date=True)
 
 
+def _by_name(paper_stats: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
+    """Return the time and size of each paper file, by file name."""
+    return {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
+
+
 def _stats_of(names: Iterable[str], stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     """Return the times and sizes of the paper files ``names``, for the index's table of files."""
     return {name: stats[name] for name in names}
@@ -373,7 +378,7 @@ ParsedPaper = tuple[int, int, "PaperFile", "str | None"]
 
 
 def _read_papers(
-    paths: list[Path], stats: dict[Path, tuple[int, int]], cache: BuildCache, report: Progress
+    paths: list[Path], stats: dict[str, tuple[int, int]], cache: BuildCache, report: Progress
 ) -> tuple[MarkdownRenderer, dict[str, ParsedPaper]]:
     """Read and check the paper files changed since the cache was made, rendering their abstracts.
 
@@ -391,10 +396,10 @@ def _read_papers(
         entry = cached.get(path.name)
         if entry is None or entry[2].problems:
             todo.append(path)
-        elif entry[:2] == stats[path]:
+        elif entry[:2] == stats[path.name]:
             parsed[path.name] = entry
         elif file_digest(path) == entry[2].digest:
-            parsed[path.name] = (*stats[path], entry[2], entry[3])
+            parsed[path.name] = (*stats[path.name], entry[2], entry[3])
         else:
             todo.append(path)
     # an edited paper whose abstract is as it was (its authors or title edited) takes the
@@ -410,7 +415,7 @@ def _read_papers(
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
     report("reading", len(todo), len(todo))
     for path, (paper, html) in zip(todo, done, strict=True):
-        parsed[path.name] = (*stats[path], paper, html)
+        parsed[path.name] = (*stats[path.name], paper, html)
     return MarkdownRenderer(_abstracts(parsed.values())), parsed
 
 

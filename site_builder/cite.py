@@ -166,17 +166,22 @@ def entry_type(pub: Publication) -> str:
     return "misc"
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def base_key(pub: Publication) -> str:
     """Return ``<family name><year><first title word>``, e.g. ``xue2023learning``."""
-    first = split_name(pub.authors[0]) if pub.authors else Name("", "anon")
+    return _base_key(pub.authors[0] if pub.authors else None, pub.year, pub.title)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _base_key(first_author: str | None, year: int, title: str) -> str:
+    """Return :func:`base_key` from what it reads (cached by strings: a paper hashes all its fields)."""
+    first = split_name(first_author) if first_author is not None else Name("", "anon")
     family = first.literal or first.family
     who = (
         re.sub(r"[^a-z]", "", ascii_fold(family.split()[-1] if family.split() else family).lower()) or "anon"
     )
-    title = ascii_fold(pub.title).lower().replace("'", "").replace("’", "")
+    title = ascii_fold(title).lower().replace("'", "").replace("’", "")
     words = [w for w in re.findall(r"[a-z0-9]+", title) if w not in _KEY_STOP]
-    return f"{who}{pub.year}{words[0] if words else ''}"
+    return f"{who}{year}{words[0] if words else ''}"
 
 
 def citation_keys(pubs: Sequence[Publication]) -> dict[str, str]:

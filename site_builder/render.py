@@ -38,7 +38,7 @@ from .config import SiteConfig
 from .facets import author_slug, facet_panel, publication_index, search_text
 from .markup import UNPRINTABLE as _UNPRINTABLE
 from .markup import MarkdownRenderer
-from .model import Publication, Site
+from .model import Publication, Site, quick_pickle
 from .people import Directory, Person, make_directory, name_key
 
 RECENT_ON_HOME = 5
@@ -1008,6 +1008,7 @@ def _description(pub: Publication) -> str:
     return cut.rstrip(",;:") + "…"
 
 
+@quick_pickle  # thousands in the cache, and pickled for the authors' pages' keys
 @dataclass(frozen=True, slots=True)
 class Coauthors:
     """An author's co-authors, most papers together first: iterated as (name, slug, papers together, member).
