@@ -23,7 +23,7 @@ from .cache import (
     BuildCache,
     compiled_templates,
     digest,
-    file_digest,
+    file_digests,
     files_digest,
     folder_times,
     scan,
@@ -391,6 +391,7 @@ def _read_papers(
 
     parsed: dict[str, ParsedPaper] = {}
     todo = []
+    touched = []
     cached = cache.papers if cache.cwd == os.getcwd() else {}  # messages name paths from there
     for path in paths:
         entry = cached.get(path.name)
@@ -398,10 +399,16 @@ def _read_papers(
             todo.append(path)
         elif entry[:2] == stats[path.name]:
             parsed[path.name] = entry
-        elif file_digest(path) == entry[2].digest:
-            parsed[path.name] = (*stats[path.name], entry[2], entry[3])
         else:
-            todo.append(path)
+            touched.append(path)
+    if touched:  # all in the one folder of papers
+        found = file_digests(touched[0].parent, [path.name for path in touched])
+        for path, now in zip(touched, found, strict=True):
+            entry = cached[path.name]
+            if now == entry[2].digest:
+                parsed[path.name] = (*stats[path.name], entry[2], entry[3])
+            else:
+                todo.append(path)
     # an edited paper whose abstract is as it was (its authors or title edited) takes the
     # abstract's HTML from the cache: no Markdown, and no math converter to import for it
     markdown = MarkdownRenderer(_abstracts(cached[path.name] for path in todo if path.name in cached))

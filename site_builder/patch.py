@@ -36,7 +36,7 @@ from .cache import (
     BuildCache,
     apply_changes,
     compiled_templates,
-    file_digest,
+    file_digests,
     read_data,
     write_data,
 )
@@ -212,9 +212,9 @@ def edited_papers(files: Mapping[str, tuple[int, int]], stats: Mapping[str, tupl
 
 def unchanged_papers(folder: Path, names: Iterable[str], index: PatchIndex) -> list[str]:
     """Return the paper files among ``names`` whose bytes are as the index has them (only touched)."""
-    return [
-        name for name in names if name in index.digests and file_digest(folder / name) == index.digests[name]
-    ]
+    known = [name for name in names if name in index.digests]
+    found = file_digests(folder, known)
+    return [name for name, now in zip(known, found, strict=True) if now == index.digests[name]]
 
 
 def _as_indexed(index: PatchIndex, name: str, cached: Any) -> bool:

@@ -340,3 +340,23 @@ def test_inputs_touched_or_installed_again_with_the_same_bytes_change_nothing(
     rebuilt: list[str] = []
     build(p, out, progress=lambda stage, done, total: rebuilt.append(stage))
     assert "reading" in rebuilt and "loading the cache" not in rebuilt
+
+
+@pytest.mark.parametrize("way", ["in the open folder", "by path", "on every core"])
+def test_file_digests_are_the_digests_of_the_files_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    import site_builder.cache
+    from site_builder.cache import digest, file_digests
+
+    if way == "by path":
+        monkeypatch.setattr(os, "supports_dir_fd", set())
+    if way == "on every core":
+        monkeypatch.setattr(site_builder.cache, "SHARED_DIGESTS_FROM", 1)
+    names = [f"p{i}.yaml" for i in range(2500)]  # more than one share of 1,024
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(b"x" * (i % 7) * 20000)  # some longer than one read
+    (tmp_path / "folder.yaml").mkdir()
+    found = file_digests(tmp_path, [*names, "missing.yaml", "folder.yaml"])
+    assert found[: len(names)] == [digest((tmp_path / name).read_bytes()) for name in names]
+    assert found[len(names) :] == [None, None]
