@@ -317,7 +317,7 @@ def _quick(
 
     Return None, having written nothing, when the usual rebuild is needed.
     """
-    from .patch import edited_papers, load_index, quick_patch, unchanged_papers
+    from .patch import edited_papers, fold_into_index, load_index, quick_patch, unchanged_papers
 
     index = load_index(project, cache)
     if index is None or index.base != base or index.cwd != os.getcwd():
@@ -332,7 +332,9 @@ def _quick(
         if not edited and stats.keys() == index.files.keys():
             report("saving the cache", 0, 0)
             cache.inputs, cache.known = inputs, known
-            cache.save_quick(project, {}, {}, {}, index.shards, {"files": _stats_of(touched_only, stats)})
+            tables = {"files": _stats_of(touched_only, stats)}
+            saved = fold_into_index(project, index, tables)
+            cache.save_quick(project, {}, {}, {}, index.shards, {} if saved else tables, saved)
             return _up_to_date(out, cache)
     report("patching", len(edited), len(edited))
     patch = quick_patch(
@@ -352,7 +354,8 @@ def _quick(
     # writes them, even if they are the same, instead of comparing
     outputs: dict[str, bytes | None] = dict.fromkeys(patch.write, b"")
     outputs.update(dict.fromkeys(patch.remove))
-    cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, tables)
+    saved = fold_into_index(project, index, tables)  # after the files: a build stopped here is a full one
+    cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, {} if saved else tables, saved)
     summary = cache.summary
     return BuildResult(out, summary["pages"], summary["files"], summary["papers"], patch.warnings)
 

@@ -399,16 +399,20 @@ class BuildCache:
         papers: dict[str, Any],
         shards: dict[int, str],
         index: dict[str, dict[str, Any]],
+        index_saved: bool = False,
     ) -> None:
         """Record a quick rebuild: its files' digests (None: removed), jobs to render again, papers read.
 
         The large part stays as it is: what changed goes to a journal that :meth:`load_rest`
-        applies (and :func:`~site_builder.patch.load_index`, the ``index`` changes); the edited
-        papers' shards are rewritten under their tokens; then the small part (inputs, folder
-        times) is written, as :meth:`save` does last.
+        applies (and :func:`~site_builder.patch.load_index`, the ``index`` changes; none,
+        with ``index_saved``: the index was written with them all); the edited papers'
+        shards are rewritten under their tokens; then the small part (inputs, folder times)
+        is written, as :meth:`save` does last.
         """
         folder = project / CACHE_DIR
         journal = self.journal(project) or {"token": self.token, "outputs": {}, "jobs": {}, "index": {}}
+        if index_saved:
+            journal["index"] = {}
         self.patched += 1
         journal["count"] = self.patched
         journal["outputs"].update(outputs)

@@ -169,6 +169,22 @@ def save_index(project: Path, index: PatchIndex) -> None:
     write_data(project / CACHE_DIR / INDEX_FILE, {"index": index})
 
 
+def fold_into_index(project: Path, index: PatchIndex, tables: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Write many changes to the index (a checkout touches every paper) into its file; return whether it did.
+
+    A few go to the journal of quick rebuilds, which each one reads and writes again whole;
+    the index itself is written only by a full build, or here. ``index`` is as
+    :func:`load_index` gave it (the journal's changes in it); the caller then empties the
+    journal's changes to the index (:meth:`~site_builder.cache.BuildCache.save_quick`).
+    """
+    if sum(len(changes) for changes in tables.values()) <= MOST_EDITED:
+        return False
+    for name, changes in tables.items():
+        apply_changes(getattr(index, name), changes)
+    save_index(project, index)
+    return True
+
+
 def load_index(project: Path, cache: BuildCache) -> PatchIndex | None:
     """Return the index saved with ``cache``, with the changes of the quick rebuilds since."""
     index = read_data(project / CACHE_DIR / INDEX_FILE).get("index")

@@ -592,6 +592,7 @@ def test_papers_only_touched_are_not_read_again_and_the_output_is_left_as_it_was
     result = build(site, out, progress=lambda stage, done, total: stages.append(stage))
     assert result.up_to_date and "patching" not in stages and "reading" not in stages
     assert snapshot(out) == before  # same bytes, same times
+    assert journal_of_index(site) == {}  # so many new times: written into the index, not the journal
     assert rebuild(site) == []  # the new times are known: nothing to do
     change(site, "paper-03", r"^title: \"Sparse", 'title: "Learning')  # a touched paper, edited
     assert rebuild(site) == QUICK
@@ -603,7 +604,22 @@ def test_touched_papers_beside_an_edited_one_leave_the_rebuild_quick(site: Path)
     change(site, "paper-30", r"things number", "things, numbered")
     assert rebuild(site) == QUICK
     assert_as_cold(site)
+    assert journal_of_index(site) == {}
     assert rebuild(site) == []
+    change(site, "paper-31", r"things number", "things, numbered")  # a few changes: in the journal
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    assert set(journal_of_index(site)["files"]) == {"paper-31.yaml"}
+
+
+def journal_of_index(project: Path) -> dict[str, object]:
+    """Return the changes to the quick rebuilds' index that their journal holds."""
+    from site_builder.cache import read_data
+
+    journal = read_data(project / ".site-builder-cache" / "patched.pickle")
+    assert journal
+    index: dict[str, object] = journal["index"]
+    return index
 
 
 def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
