@@ -280,10 +280,9 @@ def build(
                 shards_read=cache.shards_read,  # shards of unchanged papers are not written again
             )
             saved.save(project)
-            files = stats
             digests = {path.name: parsed[path.name][2].digest for path in paper_paths}
             save_index(
-                project, make_index(plan, saved.token, base, files, saved.shard_tokens, warnings, digests)
+                project, make_index(plan, saved.token, base, stats, saved.shard_tokens, warnings, digests)
             )
         return result
     finally:

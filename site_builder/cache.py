@@ -69,11 +69,7 @@ def file_digests(folder: Path, names: Sequence[str]) -> list[bytes | None]:
 
 def _digests_in(folder: Path, names: Sequence[str]) -> list[bytes | None]:
     if os.open not in os.supports_dir_fd:  # Windows
-
-        def by_path(name: str) -> int:
-            return os.open(folder / name, _READ)
-
-        return [_read_digest(by_path, name) for name in names]
+        return [_read_digest(_open_path, os.path.join(folder, name)) for name in names]
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -91,17 +87,21 @@ def _digests_in(folder: Path, names: Sequence[str]) -> list[bytes | None]:
 _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
+def _open_path(path: str) -> int:
+    return os.open(path, _READ)
+
+
 def _read_digest(opener: Callable[[str], int], name: str) -> bytes | None:
-    """Return the digest of a file opened with ``opener``, or None."""
+    """Return the :func:`digest` of a file opened with ``opener``, read a block at a time, or None."""
     try:
         handle = opener(name)
     except OSError:
         return None
     try:
-        blocks = []
-        while block := os.read(handle, 1 << 16):
-            blocks.append(block)
-        return digest(b"".join(blocks))
+        whole = hashlib.sha256()
+        while block := os.read(handle, 1 << 20):
+            whole.update(block)
+        return whole.digest()[:16]  # as digest() of the bytes
     except OSError:
         return None
     finally:
@@ -197,14 +197,8 @@ def content_digest(stats: Iterable[FileStat], extra: str = "") -> str:
     """Return a digest of paths and the files' bytes (a file that cannot be read: its time and size)."""
     total = hashlib.sha256(pickle.dumps(extra))
     for path, mtime, size in stats:
-        one = hashlib.sha256()
-        try:
-            with open(path, "rb") as handle:
-                while block := handle.read(1 << 20):  # a large static file is not read whole
-                    one.update(block)
-            total.update(pickle.dumps((path, one.digest())))
-        except OSError:
-            total.update(pickle.dumps((path, mtime, size)))
+        found = _read_digest(_open_path, path)
+        total.update(pickle.dumps((path, found) if found is not None else (path, mtime, size)))
     return total.hexdigest()[:32]
 
 
