@@ -353,6 +353,12 @@ def _quick(
     # writes them, even if they are the same, instead of comparing
     outputs: dict[str, bytes | None] = dict.fromkeys(patch.write, b"")
     outputs.update(dict.fromkeys(patch.remove))
+    if patch.added or patch.remove:  # authors' pages added or removed, a paper's citation files renamed
+        pages = sum(rel.endswith(".html") for rel in patch.added)
+        pages -= sum(rel.endswith(".html") for rel in patch.remove)
+        files = len(patch.added) - len(patch.remove)
+        summary = cache.summary
+        cache.summary = {**summary, "pages": summary["pages"] + pages, "files": summary["files"] + files}
     saved = fold_into_index(project, index, tables)  # after the files: a build stopped here is a full one
     cache.save_quick(project, outputs, patch.jobs, patch.papers, index.shards, {} if saved else tables, saved)
     summary = cache.summary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,11 @@ def author_vocabulary(
     for pub in papers:
         for name in _resolved_authors(pub, directory):
             counts[name] = counts.get(name, 0) + 1
+    return Vocabulary(author_order(counts, members, directory))
+
+
+def author_order(counts: Mapping[str, int], members: Sequence[str], directory: Directory) -> tuple[str, ...]:
+    """Return the authors (canonical names, with their paper counts) in the order of the author facet."""
     member_keys: dict[str, int] = {}
     for i, m in enumerate(members):
         member_keys.setdefault(_fold_name(directory.resolve(m)), i)
@@ -85,7 +90,7 @@ def author_vocabulary(
         rank = member_keys.get(folded)
         return (0, rank, 0, "") if rank is not None else (1, 0, -counts[name], folded)
 
-    return Vocabulary(tuple(sorted(counts, key=order)))
+    return tuple(sorted(counts, key=order))
 
 
 def search_text(pub: Publication) -> str:
@@ -236,10 +241,7 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
             authors[a] += 1
         code += 1 if flags & FLAG_CODE else 0
         selected += 1 if flags & FLAG_SELECTED else 0
-    members = index["members"]
-    member_set = set(members)
-    others = sorted((a for a in range(len(authors)) if a not in member_set), key=lambda a: (-authors[a], a))
-    shown = [*members, *others[:TOP_AUTHORS]]
+    shown, more_authors = author_options(index, authors)
     ordered_years = sorted(years, reverse=True)
     return FacetPanel(
         years=tuple(FacetOption(str(y), str(y), years[y]) for y in ordered_years),
@@ -248,13 +250,26 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
             FacetOption(code_, name, cats[i], title=code_)
             for i, (code_, name) in enumerate(index["categories"])
         ),
-        authors=tuple(
-            FacetOption(index["author_slugs"][a], index["authors"][a], authors[a], member=a in member_set)
-            for a in shown
-        ),
+        authors=shown,
         venues=tuple(FacetOption(v, v, venues[i]) for i, v in enumerate(index["venues"])),
         tags=tuple(FacetOption(t, t, tags[i]) for i, t in enumerate(index["tags"])),
         code=code,
         selected=selected,
-        more_authors=len(authors) > len(shown),
+        more_authors=more_authors,
     )
+
+
+def author_options(index: dict[str, Any], counts: Sequence[int]) -> tuple[tuple[FacetOption, ...], bool]:
+    """Return the author facet's checkboxes (members, then the most prolific others) and whether more exist.
+
+    ``counts`` are the papers of each author of the index, by position.
+    """
+    members = index["members"]
+    member_set = set(members)
+    others = sorted((a for a in range(len(counts)) if a not in member_set), key=lambda a: (-counts[a], a))
+    shown = [*members, *others[:TOP_AUTHORS]]
+    options = tuple(
+        FacetOption(index["author_slugs"][a], index["authors"][a], counts[a], member=a in member_set)
+        for a in shown
+    )
+    return options, len(counts) > len(shown)

@@ -24,6 +24,7 @@ memory the same way.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -48,13 +49,17 @@ if TYPE_CHECKING:
     import jinja2
 
     from .model import Publication
-    from .render import Plan
+    from .people import Directory
+    from .render import Coauthors, Plan
 
 # The last build's output: its folder, or the preview's files in memory (by output path)
 Output = Path | Mapping[str, bytes]
 
 INDEX_FILE = "patch.pickle"
 MOST_EDITED = 16  # more edited papers than this: a full rebuild is about as quick
+
+
+Fact = tuple[str, bool, str]  # one author of a paper: page slug, lab member, name as resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,8 @@ class PatchIndex:
     warnings: tuple[Problem, ...]  # the last check's, but for duplicate papers
     duplicates: dict[str, Problem]  # slug → the warning that it is the same paper as another
     digests: dict[str, bytes]  # paper file name → digest of its bytes (where known)
+    author_facts: dict[str, tuple[Fact, ...]]  # slug → its authors, as the authors' pages group them
+    facets: dict[str, tuple[tuple[str, ...], str | None]]  # slug → its tags and category (related papers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ class Patch:
     papers: dict[str, tuple[int, int, Any, str | None]]  # edited paper files, as read
     index: dict[str, dict[str, Any]]  # what changed in the tables of the index, by table (None: removed)
     warnings: tuple[Problem, ...]  # as a full rebuild's check would give them
+    added: tuple[str, ...] = ()  # output paths among ``write`` that the last build did not have
 
 
 def shape(pub: Publication) -> tuple[object, ...]:
@@ -125,6 +133,8 @@ def make_index(
     from .slugs import paper_key
 
     views = plan.views
+    resolve = plan.helpers.directory.resolve
+    shared: dict[Fact, Fact] = {}  # each author's facts once: the index is read by every quick rebuild
     same = {v.pub.slug: paper_key(v.pub.title, v.pub.authors[0]) for v in views}
     pubs = {v.pub.slug: v.pub for v in views}
     by_name = [pubs[name.rpartition(".")[0]] for name in sorted(files)]
@@ -149,6 +159,16 @@ def make_index(
         warnings=tuple(w for w in warnings if w not in told),
         duplicates=duplicates,
         digests=dict(digests or {}),
+        author_facts={
+            v.pub.slug: tuple(
+                shared.setdefault(fact, fact)
+                for fact in (
+                    (a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True)
+                )
+            )
+            for v in views
+        },
+        facets={v.pub.slug: (v.pub.tags, v.pub.category) for v in views},
     )
 
 
@@ -294,6 +314,7 @@ def _patch(
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
+    from .facets import author_slug
     from .loader import PaperFile, load_publication_file, load_site
     from .markup import MarkdownRenderer
     from .people import make_directory
@@ -301,14 +322,20 @@ def _patch(
         FEED_SIZE,
         LIST_HTML_LIMIT,
         RECENT_ON_HOME,
+        AuthorPage,
         Fragments,
         Helpers,
         PaperView,
+        author_entries,
+        author_page_file,
+        authors_index_file,
         bib_entry,
         entry_renderer,
         feed_file,
         job_of_output,
+        lab_paths,
         make_environment,
+        member_names,
         paper_page,
         paper_view,
         root_for,
@@ -341,7 +368,7 @@ def _patch(
             rendered[before.abstract, True] = cached[3]
         paper = load_publication_file(folder / name)
         after = paper.publication
-        if paper.problems or after is None or shape(after) != shape(before) or slug in index.selected:
+        if paper.problems or after is None or who_wrote(after) != who_wrote(before) or slug in index.selected:
             raise _GiveUp
         if link_problems(after, known, pages):
             raise _GiveUp
@@ -455,10 +482,94 @@ def _patch(
     feed = False
     removed: list[str] = []
     renamed: dict[str, tuple[str, ...]] = {}
+
+    # who wrote the edited papers: when that changed, so did their authors' pages, the
+    # authors' index, the sitemap, the filter index and some papers' related ones
+    facts_now = {slug: author_facts(pub, directory) for slug, pub in new.items()}
+    reshaped = [slug for slug in new if facts_now[slug] != index.author_facts[slug]]
+    authorship = _Authorship(index, {slug: facts_now[slug] for slug in reshaped}) if reshaped else None
+    related_now: dict[str, tuple[str, ...]] = {}
+    whole: list[str] = []  # authors' pages rendered whole
+    added: list[str] = []  # … of which new ones
+    gone: list[str] = []  # authors' pages removed
+    coauthor_lines: dict[str, tuple[str, str]] = {}  # author → their co-authors' lines, before and after
+    if authorship is not None:
+        related_now = _related_now(index, authorship, reshaped)
+        full.update(related_now)
+        people = {author_slug(person.name): person for person in site.people}
+        template = env.get_template("_coauthors.html")
+        for author in authorship.affected:
+            had, has = authorship.papers_before[author], authorship.papers.get(author, [])
+            if had and has and not authorship.shown_as_before(author):
+                raise _GiveUp  # the co-author lines on other authors' pages show the name
+            if bool(had) != bool(has) and author in people:
+                raise _GiveUp  # the people page links to the author's page, or no longer does
+            if not has:
+                gone.append(author)
+            elif had != has:
+                whole.append(author)
+                if not had:
+                    added.append(author)
+            else:
+                lines = (
+                    template.render(author={"coauthors": authorship.coauthors(author, after=False)}),
+                    template.render(author={"coauthors": authorship.coauthors(author)}),
+                )
+                if not all(lines):  # a section that appears or goes: not a piece in place
+                    whole.append(author)
+                elif lines[0] != lines[1]:
+                    coauthor_lines[author] = lines
+        for author in whole:
+            positions = authorship.papers[author]
+            if len(positions) > WHOLE_AUTHOR_PAGES:
+                raise _GiveUp
+            author_page = AuthorPage(
+                authorship.names[author],
+                author,
+                authorship.members[author],
+                tuple(view_of(index.order[i]) for i in positions),
+                authorship.coauthors(author),
+                people.get(author),
+            )
+            for rel, html in author_page_file(site, env, author_page):
+                _note_original(rel, read, originals)
+                texts[rel] = html.encode("utf-8")
+        for author in added:
+            renamed[f"author:{author}"] = (f"authors/{author}/index.html",)
+        for author in gone:
+            removed.append(f"authors/{author}/index.html")
+            renamed[f"author:{author}"] = ()
+        for author, (before_lines, after_lines) in coauthor_lines.items():
+            splice(f"authors/{author}/index.html", before_lines, after_lines)
+        if whole or gone:  # papers counted anew
+            entries = author_entries(
+                (authorship.names[a], a, authorship.members[a], len(p)) for a, p in authorship.papers.items()
+            )
+            rel, html = authors_index_file(site, env, entries)
+            _note_original(rel, read, originals)
+            texts[rel] = html.encode("utf-8")
+        if (added or gone) and config.base_url:
+            new_pages = set(added)
+            kept = sorted(a for a in authorship.papers if a not in new_pages)
+            listed = ["", "publications/", "authors/", *lab_paths(site)]
+            _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone)
+        _reindex(
+            text,
+            pieces,
+            env,
+            index.order,
+            {slug: (old[slug], new[slug]) for slug in new},
+            {position[slug]: (index.keys[slug], keys[slug]) for slug in rekeyed},
+            member_names(site),
+            directory,
+        )
+    not_spliced = {*whole, *gone}
+
     for slug, after in new.items():
         i = position[slug]
         before_view, after_view = paper_view(old[slug], directory, markdown), view_of(slug, abstract=True)
-        lists = [(f"authors/{author}/index.html", True) for author in index.authors[slug]]
+        shown_by = [author for author in index.authors[slug] if author not in not_spliced]
+        lists = [(f"authors/{author}/index.html", True) for author in shown_by]
         lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
         if i < LIST_HTML_LIMIT:
             lists.append(("publications/index.html", False))
@@ -469,7 +580,8 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        _splice_row(text, pieces, slug, old[slug], after)
+        if authorship is None:  # else the whole filter index was written again
+            _splice_row(text, pieces, slug, old[slug], after)
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
@@ -480,7 +592,7 @@ def _patch(
             bib_entry(old.get(slug) or pub_of(slug), old_helpers, Fragments(), b""),
             bib_entry(pub_of(slug), helpers, Fragments(), b""),
         )
-    if rekeyed:
+    if rekeyed and authorship is None:
         _splice_keys(text, pieces, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
     for slug in rekeyed:
         full.add(slug)
@@ -515,7 +627,7 @@ def _patch(
         i = position[slug]
         newer = view_of(index.order[i - 1]) if i > 0 else None
         older = view_of(index.order[i + 1]) if i + 1 < len(index.order) else None
-        related = [view_of(other) for other in index.related[slug]]
+        related = [view_of(other) for other in related_now.get(slug, index.related[slug])]
         for rel, page in paper_page(
             site, env, view_of(slug, abstract=True), newer, older, related, helpers, Fragments(), b""
         ):
@@ -557,8 +669,13 @@ def _patch(
             if duplicates.get(slug) != index.duplicates.get(slug)
         },
     }
+    if reshaped:
+        tables["author_facts"] = {slug: facts_now[slug] for slug in reshaped}
+        tables["authors"] = {slug: tuple(dict.fromkeys(f[0] for f in facts_now[slug])) for slug in reshaped}
+        tables["related"] = related_now
     warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
-    return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings))
+    new_files = tuple(rel for rel in write if originals.get(rel) is None)
+    return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings), new_files)
 
 
 class _PaperPages:
@@ -594,7 +711,7 @@ class _Pieces:
             page = memoryview(original)  # its parts joined without copying them first
             parts: list[bytes | memoryview] = []
             at = 0
-            for start, end, data in sorted(spans, key=lambda span: span[0]):
+            for start, end, data in sorted(spans, key=lambda span: span[:2]):  # insertions first
                 if start < at:
                     raise _GiveUp  # two pieces in one place: not a page a full build would make
                 parts += [page[at:start], data]
@@ -664,3 +781,237 @@ def _splice_keys(text: Callable[[str], bytes], pieces: _Pieces, changes: list[tu
             raise _GiveUp
         keys[i] = json.dumps(after).encode()
     pieces.replace(rel, start, end, b",".join(keys))
+
+
+WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole (it reads each)
+MOST_RELATED_PAGES = 32  # papers whose related ones a quick rebuild finds changed (each rendered whole)
+
+
+def author_facts(pub: Publication, directory: Directory) -> tuple[Fact, ...]:
+    """Return a paper's authors as :func:`~site_builder.render.author_pages` groups them."""
+    from .facets import author_slug
+
+    resolve = directory.resolve
+    return tuple((author_slug(resolve(n)), directory.is_member(n), resolve(n)) for n in pub.authors)
+
+
+def who_wrote(pub: Publication) -> tuple[object, ...]:
+    """Return :func:`shape` but for who wrote the paper: what a quick rebuild needs unchanged."""
+    return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.venue, pub.tags, pub.selected)
+
+
+class _Authorship:
+    """Who wrote which paper, over the whole site, after an edit to who wrote a few (and before, for theirs).
+
+    As :func:`~site_builder.render.author_pages` groups them: an author's papers in the
+    site's order, the name shown that of their first paper, the membership that of their last.
+    """
+
+    def __init__(self, index: PatchIndex, now: Mapping[str, tuple[Fact, ...]]) -> None:
+        order = self.order = index.order
+        before = self.before = index.author_facts
+        self.now = now
+        names: dict[str, str] = {}
+        members: dict[str, bool] = {}
+        papers: dict[str, list[int]] = {}
+        for i, slug in enumerate(order):
+            facts = now.get(slug)
+            for author, member, name in before[slug] if facts is None else facts:
+                bucket = papers.get(author)
+                if bucket is None:
+                    papers[author] = [i]
+                    names[author] = name
+                elif bucket[-1] != i:
+                    bucket.append(i)
+                members[author] = member
+        self.names, self.members, self.papers = names, members, papers
+        # the edited papers' authors (before or after) as they were
+        position = {slug: order.index(slug) for slug in now}
+        self.affected = sorted({fact[0] for slug in now for fact in (*before[slug], *now[slug])})
+        self.names_before, self.members_before = dict(names), dict(members)
+        self.papers_before: dict[str, list[int]] = {}
+        for author in self.affected:
+            kept = [i for i in papers.get(author, ()) if order[i] not in now]
+            had = [i for slug, i in position.items() if any(fact[0] == author for fact in before[slug])]
+            positions = self.papers_before[author] = sorted({*kept, *had})
+            if positions:
+                first, last = before[order[positions[0]]], before[order[positions[-1]]]
+                self.names_before[author] = next(name for slug, _, name in first if slug == author)
+                self.members_before[author] = [member for slug, member, _ in last if slug == author][-1]
+            else:
+                self.names_before.pop(author, None)
+                self.members_before.pop(author, None)
+
+    def facts(self, i: int, after: bool = True) -> tuple[Fact, ...]:
+        """Return the authors of the paper at ``i`` in the site's order, after the edit or before it."""
+        slug = self.order[i]
+        facts = self.now.get(slug) if after else None
+        return self.before[slug] if facts is None else facts
+
+    def coauthors(self, author: str, after: bool = True) -> Coauthors:
+        """Return an author's co-authors, after the edit or before it."""
+        from .render import author_coauthors
+
+        papers = self.papers.get(author, []) if after else self.papers_before[author]
+        slugs_of = {i: {fact[0] for fact in self.facts(i, after)} for i in papers}
+        if after:
+            return author_coauthors(author, papers, slugs_of, self.names, self.members)
+        return author_coauthors(author, papers, slugs_of, self.names_before, self.members_before)
+
+    def shown_as_before(self, author: str) -> bool:
+        """Return whether an author who had and has papers is shown as before (name, membership)."""
+        return (self.names_before[author], self.members_before[author]) == (
+            self.names[author],
+            self.members[author],
+        )
+
+
+def _related_now(
+    index: PatchIndex, authorship: _Authorship, reshaped: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """Return the related papers that changed, by slug, after the edit to who wrote the papers ``reshaped``.
+
+    As :func:`~site_builder.render.related_papers` updates them: the papers of each author
+    a paper gained or lost are found again.
+    """
+    from .render import RelatedIndex
+
+    order = index.order
+    shape = [
+        (slug, [fact[0] for fact in authorship.facts(i)], *index.facets[slug]) for i, slug in enumerate(order)
+    ]
+    related = RelatedIndex(shape)
+    affected = {order.index(slug) for slug in reshaped}
+    for slug in reshaped:
+        gained_or_lost = {fact[0] for fact in index.author_facts[slug]} ^ {
+            fact[0] for fact in authorship.now[slug]
+        }
+        for author in gained_or_lost:
+            affected.update(related.by_author.get(author, ()))
+    changed = {}
+    for i in sorted(affected):
+        row = tuple(order[j] for j in related.row(i))
+        if row != index.related[order[i]]:
+            changed[order[i]] = row
+            if len(changed) > MOST_RELATED_PAGES:
+                raise _GiveUp
+    return changed
+
+
+def _reindex(
+    text: Callable[[str], bytes],
+    pieces: _Pieces,
+    env: jinja2.Environment,
+    order: Sequence[str],
+    edited: Mapping[str, tuple[Publication, Publication]],
+    rekeyed: Mapping[int, tuple[str, str]],
+    members: Sequence[str],
+    directory: Directory,
+) -> None:
+    """Write the filter index inlined in the publications page again, after an edit to who wrote papers.
+
+    Authors are numbered in the order of the author facet (by paper count), so one paper's
+    new author may number every row anew; the page's author checkboxes change with the counts.
+    ``edited``: slug → (before, after); ``rekeyed``: position → (old, new citation key).
+    """
+    from .facets import author_options, author_order, author_slug, index_row
+    from .render import script_json
+
+    rel = "publications/index.html"
+    page = text(rel)
+    opening = b'<script type="application/json" id="pub-index">'
+    start = _only(page, opening) + len(opening)
+    end = page.find(b"</script>", start)
+    try:
+        index = json.loads(page[start:end])
+        names: list[str] = index["authors"]
+        rows: list[list[Any]] = index["papers"]
+        keys: list[str] = index["keys"]
+    except (ValueError, KeyError, TypeError):
+        raise _GiveUp from None
+    if (
+        len(rows) != len(order)
+        or len(keys) != len(order)
+        or any(row[0] != slug for row, slug in zip(rows, order, strict=True))
+    ):
+        raise _GiveUp
+    counts = [0] * len(names)
+    for row in rows:
+        for a in row[3]:
+            counts[a] += 1
+    facet = env.get_template("_author_facet.html")
+    options, more = author_options(index, counts)
+    facet_before = facet.render(facets={"authors": options, "more_authors": more})
+    position = {slug: order.index(slug) for slug in edited}
+    by_name = dict(zip(names, counts, strict=True))
+    resolved = {}
+    for slug, (before, after) in edited.items():
+        row = rows[position[slug]]
+        if index_row(before, row[3], row[5], row[6], row[7]) != row:
+            raise _GiveUp  # not as the last build wrote it
+        for a in row[3]:
+            by_name[names[a]] -= 1
+        resolved[slug] = tuple(dict.fromkeys(directory.resolve(n) for n in after.authors))
+        for name in resolved[slug]:
+            by_name[name] = by_name.get(name, 0) + 1
+    values = author_order({name: n for name, n in by_name.items() if n}, members, directory)
+    number = {name: i for i, name in enumerate(values)}
+    renumber = [number.get(name, -1) for name in names]
+    for row in rows:
+        row[3] = [renumber[a] for a in row[3]]
+    for slug, (_, after) in edited.items():
+        i = position[slug]
+        row = rows[i]
+        rows[i] = index_row(after, [number[name] for name in resolved[slug]], row[5], row[6], row[7])
+    for i, (before_key, after_key) in rekeyed.items():
+        if keys[i] != before_key:
+            raise _GiveUp
+        keys[i] = after_key
+    index["authors"] = list(values)
+    index["author_slugs"] = [author_slug(name) for name in values]
+    index["members"] = [i for i, name in enumerate(values) if directory.is_member(name)]
+    options, more = author_options(index, [by_name[name] for name in values])
+    facet_after = facet.render(facets={"authors": options, "more_authors": more})
+    pieces.replace(rel, start, end, script_json(index).encode("utf-8"))
+    at = _only(page, facet_before.encode("utf-8"))
+    pieces.replace(rel, at, at + len(facet_before.encode("utf-8")), facet_after.encode("utf-8"))
+
+
+def _splice_sitemap(
+    text: Callable[[str], bytes],
+    pieces: _Pieces,
+    env: jinja2.Environment,
+    base_url: str,
+    before: Sequence[str],
+    kept: Sequence[str],
+    added: Sequence[str],
+    gone: Sequence[str],
+) -> None:
+    """Add and remove authors' pages in the sitemap, which lists them by slug, without dates.
+
+    ``before`` are the paths listed before the authors' pages (the site's and the lab's);
+    ``kept``, ``added`` and ``gone`` are author slugs: with pages before and after the edit
+    (sorted), with a page only after, with a page only before.
+    """
+    rel = "sitemap.xml"
+    page = text(rel)
+    template = env.get_template("sitemap.xml")
+    empty = template.render(base=base_url, pages=[], dates={})
+
+    def block(path: str) -> bytes:
+        """Return a page's lines in the sitemap: what the sitemap of it alone adds to an empty one."""
+        one = template.render(base=base_url, pages=[path], dates={})
+        head = next((i for i, (a, b) in enumerate(zip(empty, one, strict=False)) if a != b), len(empty))
+        return one[head : head + len(one) - len(empty)].encode("utf-8")
+
+    def find(path: str) -> tuple[int, int]:
+        piece = block(path)
+        at = _only(page, piece)
+        return at, at + len(piece)
+
+    for slug in gone:
+        pieces.replace(rel, *find(f"authors/{slug}/"), b"")
+    for slug in sorted(added):
+        k = bisect.bisect_left(kept, slug)
+        _, at = find(f"authors/{kept[k - 1]}/" if k else before[-1])
+        pieces.replace(rel, at, at, block(f"authors/{slug}/"))

@@ -486,19 +486,13 @@ def plan_site(
                 )
             )
     index = author_index(authors)
-    jobs.append(Job("authors", fingerprint(index), lambda: [_authors_index(site, env, index)]))
-    lab_paths: list[str] = []
+    jobs.append(Job("authors", fingerprint(index), lambda: [authors_index_file(site, env, index)]))
 
     def lab() -> list[tuple[str, str]]:
         return list(lab_pages(site, env, markdown, views))
 
     jobs.append(Job("lab", everything, lab))
-    for page in site.pages:
-        if page.slug:
-            lab_paths.append(page.path)
-    if site.people:
-        lab_paths.append("people/")
-    extra = lab_paths + [f"authors/{a.slug}/" for a in authors]
+    extra = lab_paths(site) + [f"authors/{a.slug}/" for a in authors]
     jobs.append(Job("bib", everything, lambda: _bib_file(site, helpers, pieces, ident_of)))
     if helpers.base_url:
         newest = views[:FEED_SIZE]
@@ -538,8 +532,14 @@ def plan_site(
         )
     for author in authors:
         key = _bytes_key(_author_meta(author), *(ident[id(p)] for p in author.papers))
-        jobs.append(Job(f"author:{author.slug}", key, functools.partial(_author_page, site, env, author)))
+        jobs.append(Job(f"author:{author.slug}", key, functools.partial(author_page_file, site, env, author)))
     return Plan(jobs, views, related, helpers)
+
+
+def lab_paths(site: Site) -> list[str]:
+    """Return the paths of the lab's own pages and of the people page, as the sitemap lists them."""
+    paths = [page.path for page in site.pages if page.slug]
+    return [*paths, "people/"] if site.people else paths
 
 
 def job_of_output(rel: str) -> str:
@@ -795,7 +795,7 @@ def _minus_score(item: tuple[int, int]) -> int:
     return -item[1]
 
 
-class _Related:
+class RelatedIndex:
     """The papers by author, tag and category, to find each paper's related ones."""
 
     def __init__(self, shape: Sequence[RelatedFacts]) -> None:
@@ -855,7 +855,7 @@ def related_rows(
     are independent: a ``mapper`` (the build's) may compute them on every core, and run
     ``meanwhile`` in this process while it does.
     """
-    index = _Related(shape)
+    index = RelatedIndex(shape)
     if mapper is not None:
         return mapper(len(shape), index.row, meanwhile=meanwhile)
     return [index.row(i) for i in range(len(shape))]
@@ -877,7 +877,7 @@ def _updated_related_rows(
     changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
     if len(changed) > max(16, len(new) // 100) or any(old[i][0] != new[i][0] for i in changed):
         return None
-    index = _Related(new)
+    index = RelatedIndex(new)
     affected = set(changed)
     for i in changed:
         (_, old_authors, old_tags, old_category), (_, new_authors, new_tags, new_category) = old[i], new[i]
@@ -1088,12 +1088,12 @@ def _author_groups(shape: Sequence[Sequence[tuple[str, bool, str]]]) -> list[Aut
             members[slug] = member
     slugs_of = [{slug for slug, _, _ in authors} for authors in shape]
     return [
-        (names[slug], slug, members[slug], papers, _coauthors(slug, papers, slugs_of, names, members))
+        (names[slug], slug, members[slug], papers, author_coauthors(slug, papers, slugs_of, names, members))
         for slug, papers in sorted(by_slug.items())
     ]
 
 
-def _coauthors(
+def author_coauthors(
     slug: str,
     papers: Iterable[int],
     slugs_of: Sequence[set[str]] | Mapping[int, set[str]],
@@ -1159,7 +1159,7 @@ def _updated_author_groups(
         del by_slug[slug]  # no papers left
     slugs_of = {i: {a[0] for a in new[i]} for papers in papers_of.values() for i in papers}
     for slug, papers in papers_of.items():
-        coauthors = _coauthors(slug, papers, slugs_of, names, members)
+        coauthors = author_coauthors(slug, papers, slugs_of, names, members)
         by_slug[slug] = (names[slug], slug, members[slug], papers, coauthors)
     return [by_slug[slug] for slug in sorted(by_slug)]
 
@@ -1178,24 +1178,31 @@ def authors_pages(
     site: Site, env: jinja2.Environment, pages: Sequence[AuthorPage]
 ) -> Iterator[tuple[str, str]]:
     """Yield the author index and one page per author."""
-    yield _authors_index(site, env, author_index(pages))
+    yield authors_index_file(site, env, author_index(pages))
     for author in pages:
-        yield from _author_page(site, env, author)
+        yield from author_page_file(site, env, author)
 
 
 def author_index(pages: Sequence[AuthorPage]) -> list[AuthorEntry]:
     """Return the lines of the author index: lab members first, then by family name."""
-    order = sorted(pages, key=lambda a: (not a.member, _family_key(a.name), a.slug))
-    return [AuthorEntry(a.name, a.slug, a.member, len(a.papers)) for a in order]
+    return author_entries((a.name, a.slug, a.member, len(a.papers)) for a in pages)
 
 
-def _authors_index(site: Site, env: jinja2.Environment, entries: Sequence[AuthorEntry]) -> tuple[str, str]:
+def author_entries(authors: Iterable[tuple[str, str, bool, int]]) -> list[AuthorEntry]:
+    """Return the lines of the author index from each author's name, slug, membership and paper count."""
+    order = sorted(authors, key=lambda a: (not a[2], _family_key(a[0]), a[1]))
+    return [AuthorEntry(*author) for author in order]
+
+
+def authors_index_file(
+    site: Site, env: jinja2.Environment, entries: Sequence[AuthorEntry]
+) -> tuple[str, str]:
     return "authors/index.html", _page(
         env, "authors.html", "authors/index.html", site.config, authors=entries
     )
 
 
-def _author_page(site: Site, env: jinja2.Environment, author: AuthorPage) -> list[tuple[str, str]]:
+def author_page_file(site: Site, env: jinja2.Environment, author: AuthorPage) -> list[tuple[str, str]]:
     path = f"authors/{author.slug}/index.html"
     return [(path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers)))]
 

@@ -68,7 +68,7 @@ from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
 from .model import Publication, Site
-from .patch import PatchIndex, edited_papers, make_index, quick_patch, shape
+from .patch import PatchIndex, edited_papers, make_index, quick_patch, who_wrote
 from .render import Fragments, Plan, make_environment, plan_site
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
@@ -411,7 +411,7 @@ class Preview:
             if before is None or before.publication is None:
                 return False
             after = load_publication_file(folder / name).publication
-            if after is None or shape(after) != shape(before.publication):
+            if after is None or who_wrote(after) != who_wrote(before.publication):
                 return False
         return True
 
