@@ -8,8 +8,9 @@ searches, ``publications/search.json`` (one folded search text per paper).
 from __future__ import annotations
 
 import functools
+import heapq
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,9 @@ from .model import Publication
 from .people import Directory, make_directory
 from .slugs import fold, slugify
 
-INDEX_FIELDS = ("slug", "title", "date", "authors", "et_al", "category", "venue", "tags", "flags", "links")
+# A paper's row; its authors are in a list of their own ("paper_authors", by row), which an edit
+# to who wrote a paper numbers anew (authors are numbered by their count of papers) whole.
+INDEX_FIELDS = ("slug", "title", "date", "et_al", "category", "venue", "tags", "flags", "links")
 FLAG_CODE = 1
 FLAG_SELECTED = 2
 _WORD = re.compile(r"[a-z0-9]+(?:['’.-][a-z0-9]+)*")
@@ -52,7 +55,7 @@ class Vocabulary:
 # Per paper object, what does not change while the paper and the people do not: a preview
 # keeps the paper objects of unchanged files, so a rebuild looks these up instead.
 _RESOLVED: dict[int, tuple[Publication, Directory, tuple[str, ...]]] = {}
-_ROWS: dict[int, tuple[Publication, int, list[Any]]] = {}  # rows, by vocabulary generation
+_ROWS: dict[int, tuple[Publication, int, list[Any], list[int]]] = {}  # rows, authors, by vocabularies
 _VOCABULARIES: dict[str, Any] = {"last": None, "generation": 0}
 
 
@@ -80,7 +83,17 @@ def author_vocabulary(
 
 
 def author_order(counts: Mapping[str, int], members: Sequence[str], directory: Directory) -> tuple[str, ...]:
-    """Return the authors (canonical names, with their paper counts) in the order of the author facet."""
+    """Return the authors (canonical names, with their paper counts) in the order of the author facet.
+
+    Sorted by :func:`author_order_key`; equal keys (names folded alike) by first appearance.
+    """
+    return tuple(sorted(counts, key=author_order_key(counts, members, directory)))
+
+
+def author_order_key(
+    counts: Mapping[str, int], members: Sequence[str], directory: Directory
+) -> Callable[[str], tuple[int, int, int, str]]:
+    """Return the sort key of the author facet: lab members in order, then by paper count and name."""
     member_keys: dict[str, int] = {}
     for i, m in enumerate(members):
         member_keys.setdefault(_fold_name(directory.resolve(m)), i)
@@ -90,7 +103,7 @@ def author_order(counts: Mapping[str, int], members: Sequence[str], directory: D
         rank = member_keys.get(folded)
         return (0, rank, 0, "") if rank is not None else (1, 0, -counts[name], folded)
 
-    return tuple(sorted(counts, key=order))
+    return order
 
 
 def search_text(pub: Publication) -> str:
@@ -102,14 +115,13 @@ def search_text(pub: Publication) -> str:
     return f"{fold(head)} | {' '.join(words)}"
 
 
-def index_row(pub: Publication, authors: list[int], category: int, venue: int, tags: list[int]) -> list[Any]:
+def index_row(pub: Publication, category: int, venue: int, tags: list[int]) -> list[Any]:
     """Return a paper's row of the index, given the positions of its facets in the vocabularies."""
     flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
     return [
         pub.slug,
         pub.title,
         pub.date.isoformat(),
-        authors,
         1 if pub.et_al else 0,
         category,
         venue,
@@ -121,7 +133,7 @@ def index_row(pub: Publication, authors: list[int], category: int, venue: int, t
 
 def row_with_text(row: list[Any], pub: Publication) -> list[Any]:
     """Return the row of ``pub`` given the row of an older version of it with the same facets."""
-    return index_row(pub, row[3], row[5], row[6], row[7])
+    return index_row(pub, row[4], row[5], row[6])
 
 
 def publication_index(
@@ -140,20 +152,23 @@ def publication_index(
         _VOCABULARIES.update(last=vocabularies, generation=_VOCABULARIES["generation"] + 1)
     generation = _VOCABULARIES["generation"]
     rows = []
+    paper_authors = []
     for pub in papers:
         hit = _ROWS.get(id(pub))
         if hit is not None and hit[0] is pub and hit[1] == generation:
             rows.append(hit[2])
+            paper_authors.append(hit[3])
             continue
         row = index_row(
             pub,
-            [author_ix[name] for name in _resolved_authors(pub, directory)],
             cat_ix[pub.category] if pub.category else -1,
             venue_ix[pub.venue] if pub.venue else -1,
             [tag_ix[t] for t in pub.tags],
         )
-        _ROWS[id(pub)] = (pub, generation, row)
+        numbers = [author_ix[name] for name in _resolved_authors(pub, directory)]
+        _ROWS[id(pub)] = (pub, generation, row, numbers)
         rows.append(row)
+        paper_authors.append(numbers)
     if len(_ROWS) > len(papers):  # keep only this site's papers: an old paper is not held on to
         current = {id(pub) for pub in papers}
         for stale in [k for k in _ROWS if k not in current]:
@@ -161,26 +176,25 @@ def publication_index(
         for stale in [k for k in _RESOLVED if k not in current]:
             del _RESOLVED[stale]
     return {
-        "version": 1,
-        "fields": [
-            "slug",
-            "title",
-            "date",
-            "authors",
-            "et_al",
-            "category",
-            "venue",
-            "tags",
-            "flags",
-            "links",
-        ],
-        "authors": list(authors.values),
-        "author_slugs": [author_slug(a) for a in authors.values],
-        "members": [i for i, a in enumerate(authors.values) if directory.is_member(a)],
+        "version": 2,
+        "fields": list(INDEX_FIELDS),
         "categories": [[c, category_name(c)] for c in categories.values],
         "venues": list(venues.values),
         "tags": list(tags.values),
         "papers": rows,
+        **author_index(authors.values, paper_authors, directory),
+    }
+
+
+def author_index(
+    authors: Sequence[str], paper_authors: list[list[int]], directory: Directory
+) -> dict[str, Any]:
+    """Return the authors' part of the index: who they are, and each paper's (in the rows' order)."""
+    return {
+        "authors": list(authors),
+        "author_slugs": [author_slug(a) for a in authors],
+        "members": [i for i, a in enumerate(authors) if directory.is_member(a)],
+        "paper_authors": paper_authors,
     }
 
 
@@ -227,8 +241,11 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
     venues = [0] * len(index["venues"])
     tags = [0] * len(index["tags"])
     authors = [0] * len(index["authors"])
+    for author_ix in index["paper_authors"]:
+        for a in author_ix:
+            authors[a] += 1
     code = selected = 0
-    for _slug, _title, date, author_ix, _et_al, cat, venue, tag_ix, flags, _links in rows:
+    for _slug, _title, date, _et_al, cat, venue, tag_ix, flags, _links in rows:
         year = int(date[:4])
         years[year] = years.get(year, 0) + 1
         if cat >= 0:
@@ -237,8 +254,6 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
             venues[venue] += 1
         for t in tag_ix:
             tags[t] += 1
-        for a in author_ix:
-            authors[a] += 1
         code += 1 if flags & FLAG_CODE else 0
         selected += 1 if flags & FLAG_SELECTED else 0
     shown, more_authors = author_options(index, authors)
@@ -266,8 +281,10 @@ def author_options(index: dict[str, Any], counts: Sequence[int]) -> tuple[tuple[
     """
     members = index["members"]
     member_set = set(members)
-    others = sorted((a for a in range(len(counts)) if a not in member_set), key=lambda a: (-counts[a], a))
-    shown = [*members, *others[:TOP_AUTHORS]]
+    others = heapq.nsmallest(
+        TOP_AUTHORS, (a for a in range(len(counts)) if a not in member_set), key=lambda a: (-counts[a], a)
+    )
+    shown = [*members, *others]
     options = tuple(
         FacetOption(index["author_slugs"][a], index["authors"][a], counts[a], member=a in member_set)
         for a in shown

@@ -48,7 +48,7 @@ from .output import safe_join
 if TYPE_CHECKING:
     import jinja2
 
-    from .model import Publication
+    from .model import Publication, Site
     from .people import Directory
     from .render import Coauthors, Plan
 
@@ -326,9 +326,7 @@ def _patch(
         Fragments,
         Helpers,
         PaperView,
-        author_entries,
         author_page_file,
-        authors_index_file,
         bib_entry,
         entry_renderer,
         feed_file,
@@ -542,27 +540,14 @@ def _patch(
         for author, (before_lines, after_lines) in coauthor_lines.items():
             splice(f"authors/{author}/index.html", before_lines, after_lines)
         if whole or gone:  # papers counted anew
-            entries = author_entries(
-                (authorship.names[a], a, authorship.members[a], len(p)) for a, p in authorship.papers.items()
-            )
-            rel, html = authors_index_file(site, env, entries)
-            _note_original(rel, read, originals)
-            texts[rel] = html.encode("utf-8")
+            _splice_author_index(text, splice, pieces, site, env, authorship, [*whole, *gone])
         if (added or gone) and config.base_url:
             new_pages = set(added)
             kept = sorted(a for a in authorship.papers if a not in new_pages)
             listed = ["", "publications/", "authors/", *lab_paths(site)]
             _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone)
-        _reindex(
-            text,
-            pieces,
-            env,
-            index.order,
-            {slug: (old[slug], new[slug]) for slug in new},
-            {position[slug]: (index.keys[slug], keys[slug]) for slug in rekeyed},
-            member_names(site),
-            directory,
-        )
+        resolved = {slug: tuple(dict.fromkeys(fact[2] for fact in facts_now[slug])) for slug in reshaped}
+        _renumber_authors(text, pieces, env, index.order, resolved, member_names(site), directory)
     not_spliced = {*whole, *gone}
 
     for slug, after in new.items():
@@ -580,8 +565,7 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        if authorship is None:  # else the whole filter index was written again
-            _splice_row(text, pieces, slug, old[slug], after)
+        _splice_row(text, pieces, slug, old[slug], after)
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
@@ -592,7 +576,7 @@ def _patch(
             bib_entry(old.get(slug) or pub_of(slug), old_helpers, Fragments(), b""),
             bib_entry(pub_of(slug), helpers, Fragments(), b""),
         )
-    if rekeyed and authorship is None:
+    if rekeyed:
         _splice_keys(text, pieces, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
     for slug in rekeyed:
         full.add(slug)
@@ -872,22 +856,34 @@ def _related_now(
     """Return the related papers that changed, by slug, after the edit to who wrote the papers ``reshaped``.
 
     As :func:`~site_builder.render.related_papers` updates them: the papers of each author
-    a paper gained or lost are found again.
+    a paper gained or lost find theirs again, from the lists of papers by author, tag and
+    category that their rows read (made for those only).
     """
     from .render import RelatedIndex
 
     order = index.order
-    shape = [
-        (slug, [fact[0] for fact in authorship.facts(i)], *index.facets[slug]) for i, slug in enumerate(order)
-    ]
-    related = RelatedIndex(shape)
     affected = {order.index(slug) for slug in reshaped}
     for slug in reshaped:
         gained_or_lost = {fact[0] for fact in index.author_facts[slug]} ^ {
             fact[0] for fact in authorship.now[slug]
         }
         for author in gained_or_lost:
-            affected.update(related.by_author.get(author, ()))
+            affected.update(authorship.papers.get(author, ()))
+    shape = {
+        i: (order[i], [fact[0] for fact in authorship.facts(i)], *index.facets[order[i]]) for i in affected
+    }
+    by_author = {author: authorship.papers[author] for facts in shape.values() for author in facts[1]}
+    tags = {tag for facts in shape.values() for tag in facts[2]}
+    categories = {facts[3] for facts in shape.values() if facts[3]}
+    by_tag: dict[str, list[int]] = {tag: [] for tag in tags}
+    by_category: dict[str, list[int]] = {category: [] for category in categories}
+    for i, slug in enumerate(order):
+        paper_tags, category = index.facets[slug]
+        for tag in set(paper_tags) & tags if paper_tags else ():
+            by_tag[tag].append(i)
+        if category in by_category:
+            by_category[category].append(i)
+    related = RelatedIndex.partial(shape, by_author, by_tag, by_category)
     changed = {}
     for i in sorted(affected):
         row = tuple(order[j] for j in related.row(i))
@@ -898,83 +894,165 @@ def _related_now(
     return changed
 
 
-def _reindex(
+_AUTHOR_PART = ("authors", "author_slugs", "members", "paper_authors")  # of the filter index, in order
+
+
+def _renumber_authors(
     text: Callable[[str], bytes],
     pieces: _Pieces,
     env: jinja2.Environment,
     order: Sequence[str],
-    edited: Mapping[str, tuple[Publication, Publication]],
-    rekeyed: Mapping[int, tuple[str, str]],
+    edited: Mapping[str, tuple[str, ...]],
     members: Sequence[str],
     directory: Directory,
 ) -> None:
-    """Write the filter index inlined in the publications page again, after an edit to who wrote papers.
+    """Write the authors' part of the filter index inlined in the publications page again.
 
-    Authors are numbered in the order of the author facet (by paper count), so one paper's
-    new author may number every row anew; the page's author checkboxes change with the counts.
-    ``edited``: slug → (before, after); ``rekeyed``: position → (old, new citation key).
+    Authors are numbered in the order of the author facet (by their count of papers), so one
+    paper's new author may number every paper's authors anew; the page's author checkboxes
+    change with the counts. ``edited``: slug → the paper's authors now, resolved (distinct).
+    The order is the last one with the authors whose count changed put in their new places.
     """
-    from .facets import author_options, author_order, author_slug, index_row
+    from .facets import author_options, author_order_key, author_slug
     from .render import script_json
 
     rel = "publications/index.html"
     page = text(rel)
-    opening = b'<script type="application/json" id="pub-index">'
-    start = _only(page, opening) + len(opening)
-    end = page.find(b"</script>", start)
+    start = _only(page, b'"authors":[')
+    end = _only(page, b',"complete":')
     try:
-        index = json.loads(page[start:end])
+        index = json.loads(b"{" + page[start:end] + b"}")
         names: list[str] = index["authors"]
-        rows: list[list[Any]] = index["papers"]
-        keys: list[str] = index["keys"]
-    except (ValueError, KeyError, TypeError):
+        slugs: list[str] = index["author_slugs"]
+        paper_authors: list[list[int]] = index["paper_authors"]
+        counts = [0] * len(names)
+        for numbers in paper_authors:
+            for a in numbers:
+                counts[a] += 1
+        was_member = {names[a] for a in index["members"]}
+    except (ValueError, KeyError, TypeError, IndexError):
         raise _GiveUp from None
-    if (
-        len(rows) != len(order)
-        or len(keys) != len(order)
-        or any(row[0] != slug for row, slug in zip(rows, order, strict=True))
-    ):
+    if len(paper_authors) != len(order) or list(index) != list(_AUTHOR_PART) or len(slugs) != len(names):
         raise _GiveUp
-    counts = [0] * len(names)
-    for row in rows:
-        for a in row[3]:
-            counts[a] += 1
     facet = env.get_template("_author_facet.html")
     options, more = author_options(index, counts)
     facet_before = facet.render(facets={"authors": options, "more_authors": more})
-    position = {slug: order.index(slug) for slug in edited}
     by_name = dict(zip(names, counts, strict=True))
-    resolved = {}
-    for slug, (before, after) in edited.items():
-        row = rows[position[slug]]
-        if index_row(before, row[3], row[5], row[6], row[7]) != row:
-            raise _GiveUp  # not as the last build wrote it
-        for a in row[3]:
+    position = {slug: order.index(slug) for slug in edited}
+    shown = set()  # the names on the edited papers, before and after
+    for slug, now in edited.items():
+        for a in paper_authors[position[slug]]:
             by_name[names[a]] -= 1
-        resolved[slug] = tuple(dict.fromkeys(directory.resolve(n) for n in after.authors))
-        for name in resolved[slug]:
+            shown.add(names[a])
+        for name in now:
             by_name[name] = by_name.get(name, 0) + 1
-    values = author_order({name: n for name, n in by_name.items() if n}, members, directory)
-    number = {name: i for i, name in enumerate(values)}
-    renumber = [number.get(name, -1) for name in names]
-    for row in rows:
-        row[3] = [renumber[a] for a in row[3]]
-    for slug, (_, after) in edited.items():
-        i = position[slug]
-        row = rows[i]
-        rows[i] = index_row(after, [number[name] for name in resolved[slug]], row[5], row[6], row[7])
-    for i, (before_key, after_key) in rekeyed.items():
-        if keys[i] != before_key:
+            shown.add(name)
+    key = author_order_key(by_name, members, directory)
+    old_count = dict(zip(names, counts, strict=True))
+    recounted = {name for name in shown if by_name[name] != old_count.get(name)}
+    values = [name for name in names if name not in recounted]  # in order: their keys are as they were
+    for name in sorted((name for name in recounted if by_name[name]), key=key):
+        values.insert(bisect.bisect_left(values, key(name), key=key), name)
+    where = {name: i for i, name in enumerate(values)}
+    for name in shown:  # names folded alike tie: the order a full sort gives them is not known here
+        i = where.get(name)
+        near = values[max(0, i - 1) : i] + values[i + 1 : i + 2] if i is not None else []
+        if any(key(other) == key(name) for other in near):
             raise _GiveUp
-        keys[i] = after_key
-    index["authors"] = list(values)
-    index["author_slugs"] = [author_slug(name) for name in values]
-    index["members"] = [i for i, name in enumerate(values) if directory.is_member(name)]
+    renumber = [where.get(name, -1) for name in names]
+    paper_authors = [[renumber[a] for a in numbers] for numbers in paper_authors]
+    for slug, now in edited.items():
+        paper_authors[position[slug]] = [where[name] for name in now]
+    slug_of = dict(zip(names, slugs, strict=True))
+    index = {
+        "authors": values,
+        "author_slugs": [slug_of.get(name) or author_slug(name) for name in values],
+        "members": [
+            i
+            for i, name in enumerate(values)
+            if (name in was_member if name in slug_of else directory.is_member(name))
+        ],
+        "paper_authors": paper_authors,
+    }
     options, more = author_options(index, [by_name[name] for name in values])
     facet_after = facet.render(facets={"authors": options, "more_authors": more})
-    pieces.replace(rel, start, end, script_json(index).encode("utf-8"))
+    pieces.replace(rel, start, end, script_json(index)[1:-1].encode("utf-8"))
     at = _only(page, facet_before.encode("utf-8"))
     pieces.replace(rel, at, at + len(facet_before.encode("utf-8")), facet_after.encode("utf-8"))
+
+
+class _Counted(Sequence[Any]):
+    """Some items of a list, with the length of the whole list: what a template shows of a long list."""
+
+    def __init__(self, items: Sequence[Any], length: int) -> None:
+        self._items, self._length = items, length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items[i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+
+def _splice_author_index(
+    text: Callable[[str], bytes],
+    splice: Callable[[str, str, str], None],
+    pieces: _Pieces,
+    site: Site,
+    env: jinja2.Environment,
+    authorship: _Authorship,
+    changed: Sequence[str],
+) -> None:
+    """Put the lines of the authors ``changed`` (their paper counts) in the author index, and its count.
+
+    The lines are rendered by the index's template, given just them but the number of all
+    authors; a new author's line goes where the index's order puts it among the lines there.
+    """
+    from .render import AuthorEntry, author_entry_key, authors_index_file
+
+    rel = "authors/index.html"
+    page = text(rel)
+    names, members, papers = authorship.names_before, authorship.members_before, authorship.papers_before
+    before = [AuthorEntry(names[a], a, members[a], len(papers[a])) for a in changed if papers[a]]
+    after = [
+        AuthorEntry(authorship.names[a], a, authorship.members[a], len(authorship.papers[a]))
+        for a in changed
+        if authorship.papers.get(a)
+    ]
+    added = sum(1 for a in changed if not authorship.papers_before[a])
+    gone = sum(1 for a in changed if not authorship.papers.get(a))
+    count = len(authorship.papers)
+    marker = '<ul class="author-index">\n'
+    parts = []
+    for entries, total in ((before, count - added + gone), (after, count)):
+        html = authors_index_file(site, env, _Counted(entries, total))[1]
+        head, found, rest = html.partition(marker)
+        if not found:
+            raise _GiveUp
+        parts.append((head + marker, rest[: rest.find("</ul>")].splitlines(keepends=True)))
+    (head_before, lines_before), (head_after, lines_after) = parts
+    if len(lines_before) != len(before) or len(lines_after) != len(after):
+        raise _GiveUp
+    splice(rel, head_before, head_after)
+    now = dict(zip((e.slug for e in after), lines_after, strict=True))
+    for entry, line in zip(before, lines_before, strict=True):
+        splice(rel, line, now.pop(entry.slug, ""))
+    if now:  # new authors: each before the first line that comes after it
+        start = _only(page, marker.encode()) + len(marker)
+        lines = page[start : page.index(b"</ul>", start)].splitlines(keepends=True)
+
+        def key(line: bytes) -> tuple[bool, str, str]:
+            slug = line[line.index(b'href="') + 6 : line.index(b'/"')].decode("utf-8")
+            return author_entry_key(authorship.names_before[slug], slug, authorship.members_before[slug])
+
+        for entry in sorted(after, key=lambda e: author_entry_key(e.name, e.slug, e.member)):  # in order
+            if entry.slug in now:
+                k = bisect.bisect_left(lines, author_entry_key(entry.name, entry.slug, entry.member), key=key)
+                at = _only(page, lines[k]) if k < len(lines) else start + sum(map(len, lines))
+                pieces.replace(rel, at, at, now[entry.slug].encode("utf-8"))
 
 
 def _splice_sitemap(

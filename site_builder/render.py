@@ -799,18 +799,41 @@ class RelatedIndex:
     """The papers by author, tag and category, to find each paper's related ones."""
 
     def __init__(self, shape: Sequence[RelatedFacts]) -> None:
-        self.shape = shape
-        self.by_author: dict[str, list[int]] = {}
-        self.by_tag: dict[str, list[int]] = {}
-        self.by_category: dict[str, list[int]] = {}
+        by_author: dict[str, list[int]] = {}
+        by_tag: dict[str, list[int]] = {}
+        by_category: dict[str, list[int]] = {}
         for i, (_, authors, tags, category) in enumerate(shape):
             for slug in set(authors):
-                self.by_author.setdefault(slug, []).append(i)
+                by_author.setdefault(slug, []).append(i)
             for tag in set(tags):
-                self.by_tag.setdefault(tag, []).append(i)
+                by_tag.setdefault(tag, []).append(i)
             if category:
-                self.by_category.setdefault(category, []).append(i)
-        self.category_sets = {category: set(papers) for category, papers in self.by_category.items()}
+                by_category.setdefault(category, []).append(i)
+        self._set(shape, by_author, by_tag, by_category)
+
+    @classmethod
+    def partial(
+        cls,
+        shape: Mapping[int, RelatedFacts],
+        by_author: dict[str, list[int]],
+        by_tag: dict[str, list[int]],
+        by_category: dict[str, list[int]],
+    ) -> RelatedIndex:
+        """Return an index that finds the rows of the papers ``shape`` has (the lists their rows read)."""
+        index = cls.__new__(cls)
+        index._set(shape, by_author, by_tag, by_category)
+        return index
+
+    def _set(
+        self,
+        shape: Sequence[RelatedFacts] | Mapping[int, RelatedFacts],
+        by_author: dict[str, list[int]],
+        by_tag: dict[str, list[int]],
+        by_category: dict[str, list[int]],
+    ) -> None:
+        self.shape = shape
+        self.by_author, self.by_tag, self.by_category = by_author, by_tag, by_category
+        self.category_sets = {category: set(papers) for category, papers in by_category.items()}
 
     def row(self, i: int) -> list[int]:
         """Return the most related papers of paper ``i``, best first.
@@ -1190,8 +1213,13 @@ def author_index(pages: Sequence[AuthorPage]) -> list[AuthorEntry]:
 
 def author_entries(authors: Iterable[tuple[str, str, bool, int]]) -> list[AuthorEntry]:
     """Return the lines of the author index from each author's name, slug, membership and paper count."""
-    order = sorted(authors, key=lambda a: (not a[2], _family_key(a[0]), a[1]))
+    order = sorted(authors, key=lambda a: author_entry_key(a[0], a[1], a[2]))
     return [AuthorEntry(*author) for author in order]
+
+
+def author_entry_key(name: str, slug: str, member: bool) -> tuple[bool, str, str]:
+    """Return where an author's line goes in the author index: lab members first, then by family name."""
+    return (not member, _family_key(name), slug)
 
 
 def authors_index_file(

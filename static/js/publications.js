@@ -47,11 +47,11 @@
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       year[i] = parseInt(r[2].slice(0, 4), 10);
-      authorsOf[i] = r[3];
-      cat[i] = r[5];
-      venue[i] = r[6];
-      tagsOf[i] = r[7];
-      flags[i] = r[8];
+      authorsOf[i] = data.paper_authors[i];
+      cat[i] = r[4];
+      venue[i] = r[5];
+      tagsOf[i] = r[6];
+      flags[i] = r[7];
       if (!yearSlot.has(year[i])) { yearSlot.set(year[i], years.length); years.push(year[i]); }
     }
     const yearIx = new Int32Array(n);
@@ -65,10 +65,10 @@
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       const parts = [r[1]];
-      for (const a of r[3]) parts.push(data.authors[a]);
-      if (r[5] >= 0) parts.push(data.categories[r[5]][0], data.categories[r[5]][1]);
-      if (r[6] >= 0) parts.push(data.venues[r[6]]);
-      for (const t of r[7]) parts.push(data.tags[t]);
+      for (const a of authorsOf[i]) parts.push(data.authors[a]);
+      if (r[4] >= 0) parts.push(data.categories[r[4]][0], data.categories[r[4]][1]);
+      if (r[5] >= 0) parts.push(data.venues[r[5]]);
+      for (const t of r[6]) parts.push(data.tags[t]);
       const node = serverNodes.get(r[0]);
       const abstract = node && node.querySelector(".abstract .prose");
       if (abstract) parts.push(abstract.textContent);
@@ -352,7 +352,7 @@
       const r = rows[i];
       const authors = el("div", { class: "authors" });
       const name = (a) => (members.has(a) ? el("span", { class: "member", text: data.authors[a] }) : data.authors[a]);
-      const list = r[3];
+      const list = authorsOf[i];
       const head = list.length <= 6 ? list : list.slice(0, 5);
       head.forEach((a, k) => { if (k) authors.append(", "); authors.append(name(a)); });
       if (list.length > 6) {
@@ -360,17 +360,17 @@
         list.slice(5).forEach((a, k) => { if (k) more.append(", "); more.append(name(a)); });
         authors.append(", ", more);
       }
-      if (r[4]) authors.append(", ", el("span", { class: "et-al", text: "et al." }));
+      if (r[3]) authors.append(", ", el("span", { class: "et-al", text: "et al." }));
       const meta = el("p", { class: "meta" }, el("time", { datetime: r[2], text: fmtDate(r[2]) }));
-      if (r[6] >= 0) meta.append(" ", el("span", { class: "venue", text: data.venues[r[6]] }));
-      if (r[5] >= 0) meta.append(" ", el("abbr", { class: "badge", title: data.categories[r[5]][1], text: data.categories[r[5]][0] }));
-      if (r[8] & 1) meta.append(" ", el("span", { class: "badge badge-code", text: "Code" }));
-      if (r[8] & 2) meta.append(" ", el("span", { class: "badge badge-selected", text: "Selected" }));
+      if (r[5] >= 0) meta.append(" ", el("span", { class: "venue", text: data.venues[r[5]] }));
+      if (r[4] >= 0) meta.append(" ", el("abbr", { class: "badge", title: data.categories[r[4]][1], text: data.categories[r[4]][0] }));
+      if (r[7] & 1) meta.append(" ", el("span", { class: "badge badge-code", text: "Code" }));
+      if (r[7] & 2) meta.append(" ", el("span", { class: "badge badge-selected", text: "Selected" }));
       const li = el("li", { class: "paper", id: r[0] },
         el("h3", { class: "paper-title" }, el("a", { href: r[0] + "/", text: r[1] })), authors, meta);
-      if (r[9].length) {
+      if (r[8].length) {
         const ul = el("ul", { class: "links", "aria-label": "Links" });
-        for (const [kind, url] of r[9]) ul.append(el("li", null, el("a", { class: "button", href: linkHref(url), text: LINK_LABELS[kind] || kind })));
+        for (const [kind, url] of r[8]) ul.append(el("li", null, el("a", { class: "button", href: linkHref(url), text: LINK_LABELS[kind] || kind })));
         li.append(ul);
       }
       return li;
