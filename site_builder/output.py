@@ -150,13 +150,33 @@ def old_folder(out: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
 
 
+_REMOVERS: list[int] = []  # removers started by this process and not yet reaped
+
+
 def remove_later(folder: Path) -> None:
-    """Remove a folder nothing uses any more, in a detached process where there is ``fork``.
+    """Remove a folder nothing uses any more, in a detached process (``rm``, else a fork) where there is one.
 
     Removing ten thousand pages takes seconds on some file systems; the new site is in
-    place already, so the build need not wait. A removal cut short leaves the folder
-    behind, and the next build removes it (:func:`remove_leftovers`).
+    place already, so the build need not wait. ``rm`` is started without copying this
+    process (a fork of a build holding a large site took 7 to 50 ms). A removal cut short
+    leaves the folder behind, and the next build removes it (:func:`remove_leftovers`).
     """
+    for pid in list(_REMOVERS):  # those done are reaped (a preview starts one per rebuild)
+        try:
+            done = os.waitpid(pid, os.WNOHANG)[0] == pid
+        except ChildProcessError:
+            done = True
+        if done:
+            _REMOVERS.remove(pid)
+    remover = shutil.which("rm") if hasattr(os, "posix_spawn") else None
+    if remover is not None:
+        quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+        try:
+            argv = [remover, "-rf", "--", os.fspath(folder)]
+            _REMOVERS.append(os.posix_spawn(remover, argv, os.environ, file_actions=quiet, setsid=True))
+            return
+        except OSError:
+            pass
     if not hasattr(os, "fork"):
         shutil.rmtree(folder, ignore_errors=True)
         return

@@ -227,6 +227,28 @@ def test_a_replaced_large_file_is_set_aside_and_removed_later(tmp_path: Path) ->
     assert sorted(p.name for p in out.rglob("*")) == ["a", "big.html", "new-big.html", "small.html"]
 
 
+def test_a_folder_is_removed_by_a_process_of_its_own_which_a_later_removal_reaps(tmp_path: Path) -> None:
+    import time
+
+    from site_builder import output
+
+    for name in ("first", "second"):
+        (tmp_path / name / "a").mkdir(parents=True)
+        (tmp_path / name / "a" / "page.html").write_bytes(b"x" * 100_000)
+    output.remove_later(tmp_path / "first")
+    started = list(output._REMOVERS)
+    assert len(started) == 1 and started[0] != os.getpid()  # not removed here
+    assert not _wait_gone("first", tmp_path)
+    deadline = time.monotonic() + 30
+    while started[0] in output._REMOVERS and time.monotonic() < deadline:  # once it has exited
+        output.remove_later(tmp_path / "second")  # each call reaps the removers that are done
+        time.sleep(0.02)
+    assert started[0] not in output._REMOVERS
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0], os.WNOHANG)  # reaped: no zombie left behind
+    assert not _wait_gone("second", tmp_path)
+
+
 def test_a_writer_without_large_replacements_sets_nothing_aside(tmp_path: Path) -> None:
     from site_builder.output import LARGE_FILE, Writer
 
