@@ -72,7 +72,6 @@ class PatchIndex:
     files: dict[str, tuple[int, int]]  # paper file name → modification time (ns), size
     order: tuple[str, ...]  # slugs in the site's order: newest first, then by slug
     related: dict[str, tuple[str, ...]]  # slug → slugs of its related papers
-    authors: dict[str, tuple[str, ...]]  # slug → its authors' page slugs
     keys: dict[str, str]  # slug → citation key
     base_keys: dict[str, str]  # slug → citation key before clashes get a letter
     same_paper: dict[str, str]  # slug → title and first author, which find duplicate papers
@@ -84,6 +83,7 @@ class PatchIndex:
     digests: dict[str, bytes]  # paper file name → digest of its bytes (where known)
     author_facts: dict[str, tuple[Fact, ...]]  # slug → its authors, as the authors' pages group them
     facets: dict[str, tuple[tuple[str, ...], str | None]]  # slug → its tags and category (related papers)
+    shown: dict[str, tuple[str, bool]]  # author page slug → name shown, lab member (of all authors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,6 @@ def make_index(
         related={
             v.pub.slug: tuple(r.pub.slug for r in rel) for v, rel in zip(views, plan.related, strict=True)
         },
-        authors={v.pub.slug: tuple(dict.fromkeys(a.slug for a in v.authors)) for v in views},
         keys=dict(plan.helpers.keys),
         base_keys={v.pub.slug: base_key(v.pub) for v in views},
         same_paper=same,
@@ -169,6 +168,7 @@ def make_index(
             for v in views
         },
         facets={v.pub.slug: (v.pub.tags, v.pub.category) for v in views},
+        shown={author.slug: (author.name, author.member) for author in plan.authors},
     )
 
 
@@ -497,7 +497,7 @@ def _patch(
         people = {author_slug(person.name): person for person in site.people}
         template = env.get_template("_coauthors.html")
         for author in authorship.affected:
-            had, has = authorship.papers_before[author], authorship.papers.get(author, [])
+            had, has = authorship.papers_before[author], authorship.papers_now[author]
             if had and has and not authorship.shown_as_before(author):
                 raise _GiveUp  # the co-author lines on other authors' pages show the name
             if bool(had) != bool(has) and author in people:
@@ -518,7 +518,7 @@ def _patch(
                 elif lines[0] != lines[1]:
                     coauthor_lines[author] = lines
         for author in whole:
-            positions = authorship.papers[author]
+            positions = authorship.papers_now[author]
             if len(positions) > WHOLE_AUTHOR_PAGES:
                 raise _GiveUp
             author_page = AuthorPage(
@@ -542,8 +542,7 @@ def _patch(
         if whole or gone:  # papers counted anew
             _splice_author_index(text, splice, pieces, site, env, authorship, [*whole, *gone])
         if (added or gone) and config.base_url:
-            new_pages = set(added)
-            kept = sorted(a for a in authorship.papers if a not in new_pages)
+            kept = sorted(index.shown.keys() - set(gone))
             listed = ["", "publications/", "authors/", *lab_paths(site)]
             _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone)
         resolved = {slug: tuple(dict.fromkeys(fact[2] for fact in facts_now[slug])) for slug in reshaped}
@@ -553,7 +552,8 @@ def _patch(
     for slug, after in new.items():
         i = position[slug]
         before_view, after_view = paper_view(old[slug], directory, markdown), view_of(slug, abstract=True)
-        shown_by = [author for author in index.authors[slug] if author not in not_spliced]
+        pages_of = dict.fromkeys(fact[0] for fact in index.author_facts[slug])  # its authors' pages, before
+        shown_by = [author for author in pages_of if author not in not_spliced]
         lists = [(f"authors/{author}/index.html", True) for author in shown_by]
         lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
         if i < LIST_HTML_LIMIT:
@@ -655,8 +655,12 @@ def _patch(
     }
     if reshaped:
         tables["author_facts"] = {slug: facts_now[slug] for slug in reshaped}
-        tables["authors"] = {slug: tuple(dict.fromkeys(f[0] for f in facts_now[slug])) for slug in reshaped}
         tables["related"] = related_now
+        assert authorship is not None
+        tables["shown"] = {
+            a: (authorship.names[a], authorship.members[a]) if authorship.papers_now[a] else None
+            for a in authorship.affected
+        }
     warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
     new_files = tuple(rel for rel in write if originals.get(rel) is None)
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings), new_files)
@@ -784,47 +788,66 @@ def who_wrote(pub: Publication) -> tuple[object, ...]:
     return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.venue, pub.tags, pub.selected)
 
 
+class _Shown:
+    """Names or memberships shown, by page slug: as an edit left them, else as the index has them."""
+
+    def __init__(self, own: Mapping[str, Any], index: Mapping[str, tuple[str, bool]], part: int) -> None:
+        self._own, self._index, self._part = own, index, part
+
+    def __getitem__(self, slug: str) -> Any:
+        return self._own[slug] if slug in self._own else self._index[slug][self._part]
+
+
 class _Authorship:
-    """Who wrote which paper, over the whole site, after an edit to who wrote a few (and before, for theirs).
+    """Who wrote which papers, for the authors of the papers of an edit to who wrote a few, before and after.
 
     As :func:`~site_builder.render.author_pages` groups them: an author's papers in the
-    site's order, the name shown that of their first paper, the membership that of their last.
+    site's order, the name shown that of their first paper, the membership that of their
+    last. Every other author is shown as the index has it (:attr:`PatchIndex.shown`).
     """
 
     def __init__(self, index: PatchIndex, now: Mapping[str, tuple[Fact, ...]]) -> None:
         order = self.order = index.order
         before = self.before = index.author_facts
-        self.now = now
-        names: dict[str, str] = {}
-        members: dict[str, bool] = {}
-        papers: dict[str, list[int]] = {}
-        for i, slug in enumerate(order):
-            facts = now.get(slug)
-            for author, member, name in before[slug] if facts is None else facts:
-                bucket = papers.get(author)
-                if bucket is None:
-                    papers[author] = [i]
-                    names[author] = name
-                elif bucket[-1] != i:
-                    bucket.append(i)
-                members[author] = member
-        self.names, self.members, self.papers = names, members, papers
-        # the edited papers' authors (before or after) as they were
-        position = {slug: order.index(slug) for slug in now}
+        self.now, self.index = now, index.shown
+        edited = {order.index(slug): slug for slug in now}
         self.affected = sorted({fact[0] for slug in now for fact in (*before[slug], *now[slug])})
-        self.names_before, self.members_before = dict(names), dict(members)
-        self.papers_before: dict[str, list[int]] = {}
+        self.papers_before = self.positions(self.affected, after=False)
+        self.papers_now: dict[str, list[int]] = {}
         for author in self.affected:
-            kept = [i for i in papers.get(author, ()) if order[i] not in now]
-            had = [i for slug, i in position.items() if any(fact[0] == author for fact in before[slug])]
-            positions = self.papers_before[author] = sorted({*kept, *had})
-            if positions:
-                first, last = before[order[positions[0]]], before[order[positions[-1]]]
-                self.names_before[author] = next(name for slug, _, name in first if slug == author)
-                self.members_before[author] = [member for slug, member, _ in last if slug == author][-1]
-            else:
-                self.names_before.pop(author, None)
-                self.members_before.pop(author, None)
+            kept = [i for i in self.papers_before[author] if i not in edited]
+            gained = [i for i, slug in edited.items() if any(fact[0] == author for fact in now[slug])]
+            self.papers_now[author] = sorted({*kept, *gained})
+        own: list[tuple[dict[str, str], dict[str, bool]]] = []
+        for after, papers in ((False, self.papers_before), (True, self.papers_now)):
+            names, members = {}, {}
+            for author, positions in papers.items():
+                if positions:
+                    first, last = self.facts(positions[0], after), self.facts(positions[-1], after)
+                    names[author] = next(name for slug, _, name in first if slug == author)
+                    members[author] = [member for slug, member, _ in last if slug == author][-1]
+            own.append((names, members))
+        (names_before, members_before), (self.names, self.members) = own
+        for author in self.affected:  # as the index has them: else it is not the output's
+            if self.papers_before[author] and index.shown.get(author) != (
+                names_before[author],
+                members_before[author],
+            ):
+                raise _GiveUp
+        self.total_before = len(index.shown)
+        self.total = self.total_before + sum(
+            bool(self.papers_now[a]) - bool(self.papers_before[a]) for a in self.affected
+        )
+
+    def positions(self, authors: Iterable[str], after: bool = True) -> dict[str, list[int]]:
+        """Return the papers of some authors (positions in the site's order), after the edit or before it."""
+        papers: dict[str, list[int]] = {author: [] for author in authors}
+        for i, slug in enumerate(self.order):
+            for fact in self.facts(i, after) if slug in self.now else self.before[slug]:
+                bucket = papers.get(fact[0])
+                if bucket is not None and (not bucket or bucket[-1] != i):
+                    bucket.append(i)
+        return papers
 
     def facts(self, i: int, after: bool = True) -> tuple[Fact, ...]:
         """Return the authors of the paper at ``i`` in the site's order, after the edit or before it."""
@@ -832,22 +855,28 @@ class _Authorship:
         facts = self.now.get(slug) if after else None
         return self.before[slug] if facts is None else facts
 
+    def name(self, author: str, after: bool = True) -> str:
+        """Return the name an author is shown by, after the edit or before it."""
+        return str(self.names[author] if after and author in self.names else self.index[author][0])
+
+    def member(self, author: str, after: bool = True) -> bool:
+        """Return whether an author is shown as a lab member, after the edit or before it."""
+        return bool(self.members[author] if after and author in self.members else self.index[author][1])
+
     def coauthors(self, author: str, after: bool = True) -> Coauthors:
         """Return an author's co-authors, after the edit or before it."""
         from .render import author_coauthors
 
-        papers = self.papers.get(author, []) if after else self.papers_before[author]
+        papers = self.papers_now[author] if after else self.papers_before[author]
         slugs_of = {i: {fact[0] for fact in self.facts(i, after)} for i in papers}
-        if after:
-            return author_coauthors(author, papers, slugs_of, self.names, self.members)
-        return author_coauthors(author, papers, slugs_of, self.names_before, self.members_before)
+        own_names: Mapping[str, str] = self.names if after else {}
+        own_members: Mapping[str, bool] = self.members if after else {}
+        names, members = _Shown(own_names, self.index, 0), _Shown(own_members, self.index, 1)
+        return author_coauthors(author, papers, slugs_of, names, members)  # type: ignore[arg-type]
 
     def shown_as_before(self, author: str) -> bool:
         """Return whether an author who had and has papers is shown as before (name, membership)."""
-        return (self.names_before[author], self.members_before[author]) == (
-            self.names[author],
-            self.members[author],
-        )
+        return self.index[author] == (self.names[author], self.members[author])
 
 
 def _related_now(
@@ -868,11 +897,11 @@ def _related_now(
             fact[0] for fact in authorship.now[slug]
         }
         for author in gained_or_lost:
-            affected.update(authorship.papers.get(author, ()))
+            affected.update(authorship.papers_now[author])
     shape = {
         i: (order[i], [fact[0] for fact in authorship.facts(i)], *index.facets[order[i]]) for i in affected
     }
-    by_author = {author: authorship.papers[author] for facts in shape.values() for author in facts[1]}
+    by_author = authorship.positions({author for facts in shape.values() for author in facts[1]})
     tags = {tag for facts in shape.values() for tag in facts[2]}
     categories = {facts[3] for facts in shape.values() if facts[3]}
     by_tag: dict[str, list[int]] = {tag: [] for tag in tags}
@@ -1015,19 +1044,20 @@ def _splice_author_index(
 
     rel = "authors/index.html"
     page = text(rel)
-    names, members, papers = authorship.names_before, authorship.members_before, authorship.papers_before
-    before = [AuthorEntry(names[a], a, members[a], len(papers[a])) for a in changed if papers[a]]
-    after = [
-        AuthorEntry(authorship.names[a], a, authorship.members[a], len(authorship.papers[a]))
+    papers = authorship.papers_before
+    before = [
+        AuthorEntry(authorship.name(a, after=False), a, authorship.member(a, after=False), len(papers[a]))
         for a in changed
-        if authorship.papers.get(a)
+        if papers[a]
     ]
-    added = sum(1 for a in changed if not authorship.papers_before[a])
-    gone = sum(1 for a in changed if not authorship.papers.get(a))
-    count = len(authorship.papers)
+    after = [
+        AuthorEntry(authorship.names[a], a, authorship.members[a], len(authorship.papers_now[a]))
+        for a in changed
+        if authorship.papers_now[a]
+    ]
     marker = '<ul class="author-index">\n'
     parts = []
-    for entries, total in ((before, count - added + gone), (after, count)):
+    for entries, total in ((before, authorship.total_before), (after, authorship.total)):
         html = authors_index_file(site, env, _Counted(entries, total))[1]
         head, found, rest = html.partition(marker)
         if not found:
@@ -1046,7 +1076,9 @@ def _splice_author_index(
 
         def key(line: bytes) -> tuple[bool, str, str]:
             slug = line[line.index(b'href="') + 6 : line.index(b'/"')].decode("utf-8")
-            return author_entry_key(authorship.names_before[slug], slug, authorship.members_before[slug])
+            return author_entry_key(
+                authorship.name(slug, after=False), slug, authorship.member(slug, after=False)
+            )
 
         for entry in sorted(after, key=lambda e: author_entry_key(e.name, e.slug, e.member)):  # in order
             if entry.slug in now:

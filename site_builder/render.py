@@ -417,6 +417,7 @@ class Plan:
     views: tuple[PaperView, ...]  # the site's order: newest first, then by slug
     related: list[list[PaperView]]  # per view
     helpers: Helpers
+    authors: list[AuthorPage]  # in slug order
 
 
 # (n, f, meanwhile) → [f(0), …, f(n - 1)], computed in any processes; meanwhile() runs in this
@@ -533,7 +534,7 @@ def plan_site(
     for author in authors:
         key = _bytes_key(_author_meta(author), *(ident[id(p)] for p in author.papers))
         jobs.append(Job(f"author:{author.slug}", key, functools.partial(author_page_file, site, env, author)))
-    return Plan(jobs, views, related, helpers)
+    return Plan(jobs, views, related, helpers, authors)
 
 
 def lab_paths(site: Site) -> list[str]:
