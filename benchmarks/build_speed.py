@@ -287,7 +287,8 @@ def main() -> int:
             for i in range(args.runs):
                 paper.write_text(original.replace("title: ", f"title: Edited {i} ", 1), encoding="utf-8")
                 edits.append(timed(build, cwd=REPO)[0])
-            # a new author: the site's shape (author pages, related papers, filters: the usual rebuild)
+            # a new author: author pages, the author index, related papers, the filters' numbering
+            # and the sitemap change too (a quick rebuild as well, since 2026-11-25)
             for i in range(args.runs):
                 paper.write_text(
                     original.replace("authors: [", f'authors: ["New Author {i}", ', 1), encoding="utf-8"

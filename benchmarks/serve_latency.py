@@ -3,9 +3,13 @@
 For each size, generates a corpus (``../shared/bench/gen_corpus.py``), puts this
 repository's ``site.yaml``, ``templates/`` and ``static/`` beside it, starts the
 preview server on a free port, waits for the first build, then edits one paper's
-title ``--repeat`` times and polls its page until the new title is served.
+title ``--repeat`` times and polls its page until the new title is served. With
+``--edit authors`` it gives the paper a new first author instead (which changes the
+author pages, the author index, the filters and the sitemap too), and polls the page
+until the new author is served.
 
     python benchmarks/serve_latency.py [--sizes 26 1000 10000] [--repeat 10] [--work DIR]
+                                       [--edit title|authors]
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def get(url: str) -> str:
         return ""
 
 
-def measure(site: Path, repeat: int) -> tuple[float, list[float]]:
+def measure(site: Path, repeat: int, edit: str = "title") -> tuple[float, list[float]]:
     """Return the first build's seconds and ``repeat`` save-to-served latencies in seconds."""
     port = free_port()
     start = time.perf_counter()
@@ -88,12 +92,16 @@ def measure(site: Path, repeat: int) -> tuple[float, list[float]]:
         original = paper.read_text(encoding="utf-8")
         times = []
         for i in range(repeat):
-            title = f"Latency Probe {i} {time.time_ns()}"
-            paper.write_text(re.sub(r"(?m)^title: .*$", f"title: '{title}'", original), encoding="utf-8")
+            probe = f"Latency Probe {i} {time.time_ns()}"
+            if edit == "authors":
+                text = original.replace("authors: [", f'authors: ["{probe}", ', 1)
+            else:
+                text = re.sub(r"(?m)^title: .*$", f"title: '{probe}'", original)
+            paper.write_text(text, encoding="utf-8")
             written = time.perf_counter()
-            while title not in get(url):
+            while probe not in get(url):
                 if time.perf_counter() - written > 600:
-                    raise SystemExit(f"{url} never showed the new title")
+                    raise SystemExit(f"{url} never showed the new {edit}")
                 time.sleep(0.005)
             times.append(time.perf_counter() - written)
         paper.write_text(original, encoding="utf-8")
@@ -112,6 +120,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[26, 1000, 10000])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument(
+        "--edit", choices=["title", "authors"], default="title", help="what each edit changes"
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="where corpora are kept (default: a temp folder)"
     )
     args = parser.parse_args()
@@ -119,7 +130,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.sizes:
-        first, times = measure(corpus(n, work), args.repeat)
+        first, times = measure(corpus(n, work), args.repeat, args.edit)
         ms = sorted(t * 1000 for t in times)
         p90 = ms[min(len(ms) - 1, round(0.9 * (len(ms) - 1)))]
         rows.append(f"| {n:,} | {first:.1f} s | {statistics.median(ms):.0f} ms | {p90:.0f} ms |")
