@@ -178,7 +178,7 @@ def build(
     # our code and the inputs other than papers, by their bytes (read only when their times changed)
     code_times, code = files_digest(scan(PACKAGE_DIR, suffixes=(".py",)), __version__, cache.known)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
-    paper_stats = scan_folder(papers_dir, (".yaml", ".yml"))  # directly in the folder, not in sub-folders
+    paper_stats = scan_folder(papers_dir, (".yaml", ".yml"))  # by name: in the folder, not sub-folders
     others = scan(
         project / CONFIG_FILE,
         project / CONTENT_DIR,
@@ -202,7 +202,7 @@ def build(
             quick = _quick(project, out, cache, paper_stats, base, inputs, known, strict, report)
         if quick is not None:
             return quick
-    paper_paths = [Path(path) for path, _, _ in paper_stats]
+    paper_paths = [papers_dir / name for name, _, _ in paper_stats]
     stats = _by_name(paper_stats)
 
     import jinja2
@@ -372,8 +372,8 @@ def _up_to_date(out: Path, cache: BuildCache) -> BuildResult:
 
 
 def _by_name(paper_stats: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
-    """Return the time and size of each paper file, by file name."""
-    return {path.rpartition(os.sep)[2]: (mtime, size) for path, mtime, size in paper_stats}
+    """Return the time and size of each paper file (:func:`~site_builder.cache.scan_folder`), by file name."""
+    return {name: (mtime, size) for name, mtime, size in paper_stats}
 
 
 def _stats_of(names: Iterable[str], stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 12
+FORMAT = 13
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
@@ -154,19 +154,20 @@ def scan(*roots: Path, skip: Path | None = None, suffixes: tuple[str, ...] = ())
 
 
 def scan_folder(folder: Path, suffixes: tuple[str, ...]) -> list[FileStat]:
-    """Return :func:`scan` of the files directly in ``folder`` (not in its sub-folders), more quickly.
+    """Return :func:`scan` of the files directly in ``folder`` (not in sub-folders), by name, more quickly.
 
     Each file is looked up by its name in the open folder, not by its whole path: a third
-    less time for the ten thousand files of a large site's papers.
+    less time for the ten thousand files of a large site's papers. Files are named by
+    their names in the folder, not their paths.
     """
     if os.stat not in os.supports_dir_fd or os.scandir not in os.supports_fd:  # Windows
-        return [s for s in scan(folder, suffixes=suffixes) if os.path.dirname(s[0]) == str(folder)]
+        own = [s for s in scan(folder, suffixes=suffixes) if os.path.dirname(s[0]) == str(folder)]
+        return [(os.path.basename(path), mtime, size) for path, mtime, size in own]
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return []
     found: list[FileStat] = []
-    base = os.path.join(str(folder), "")
     try:
         with os.scandir(fd) as entries:
             names = [
@@ -179,7 +180,7 @@ def scan_folder(folder: Path, suffixes: tuple[str, ...]) -> list[FileStat]:
                 st = os.stat(name, dir_fd=fd)
             except OSError:
                 continue
-            found.append((base + name, st.st_mtime_ns, st.st_size))
+            found.append((name, st.st_mtime_ns, st.st_size))
     except OSError:
         return []
     finally:

@@ -301,8 +301,9 @@ def test_scanning_a_folder_finds_its_own_files_as_the_full_scan_does(
     (folder / "broken.yaml").symlink_to(folder / "missing.yaml")
     suffixes = (".yaml", ".yml")
     found = scan_folder(folder, suffixes)
-    assert [Path(p).name for p, _, _ in found] == ["a.yml", "b.yaml", "link.yaml"]
-    assert found == [s for s in scan(folder, suffixes=suffixes) if Path(s[0]).parent == folder]
+    assert [name for name, _, _ in found] == ["a.yml", "b.yaml", "link.yaml"]
+    own = [s for s in scan(folder, suffixes=suffixes) if Path(s[0]).parent == folder]
+    assert found == [(Path(path).name, mtime, size) for path, mtime, size in own]
     assert found[1][2] == len("b.yaml" * 3) and found[2][1:] == found[1][1:]  # a link counts as its file
     assert scan_folder(tmp_path / "none", suffixes) == []
 
