@@ -24,7 +24,6 @@ memory the same way.
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -48,9 +47,8 @@ from .output import safe_join
 if TYPE_CHECKING:
     import jinja2
 
-    from .model import Publication, Site
-    from .people import Directory
-    from .render import Coauthors, Plan
+    from .model import Publication
+    from .render import Plan
 
 # The last build's output: its folder, or the preview's files in memory (by output path)
 Output = Path | Mapping[str, bytes]
@@ -113,6 +111,11 @@ def shape(pub: Publication) -> tuple[object, ...]:
         pub.tags,
         pub.selected,
     )
+
+
+def who_wrote(pub: Publication) -> tuple[object, ...]:
+    """Return :func:`shape` but for who wrote the paper: what a quick rebuild needs unchanged."""
+    return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.venue, pub.tags, pub.selected)
 
 
 def make_index(
@@ -237,7 +240,7 @@ def builtin_templates(project: Path) -> bool:
     return True
 
 
-class _GiveUp(Exception):
+class GiveUp(Exception):
     """The quick rebuild cannot give exactly a full build's output."""
 
 
@@ -284,7 +287,7 @@ def quick_patch(
         return None
     try:
         return _patch(project, out, index, stats, changed, old_entry, env, held)
-    except _GiveUp:
+    except GiveUp:
         return None
 
 
@@ -314,26 +317,22 @@ def _patch(
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
-    from .facets import author_slug
     from .loader import PaperFile, load_publication_file, load_site
     from .markup import MarkdownRenderer
     from .people import make_directory
+    from .reauthor import reauthor
     from .render import (
         FEED_SIZE,
         LIST_HTML_LIMIT,
         RECENT_ON_HOME,
-        AuthorPage,
         Fragments,
         Helpers,
         PaperView,
-        author_page_file,
         bib_entry,
         entry_renderer,
         feed_file,
         job_of_output,
-        lab_paths,
         make_environment,
-        member_names,
         paper_page,
         paper_view,
         root_for,
@@ -360,23 +359,23 @@ def _patch(
             or cached[2].publication is None
             or cached[2].problems  # the last build had no paper with an error: for safety
         ):
-            raise _GiveUp
+            raise GiveUp
         before: Publication = cached[2].publication
         if cached[3] is not None:
             rendered[before.abstract, True] = cached[3]
         paper = load_publication_file(folder / name)
         after = paper.publication
         if paper.problems or after is None or who_wrote(after) != who_wrote(before) or slug in index.selected:
-            raise _GiveUp
+            raise GiveUp
         if link_problems(after, known, pages):
-            raise _GiveUp
+            raise GiveUp
         same[slug] = paper_key(after.title, after.authors[0])
         base_keys[slug] = base_key(after)
         old[slug], new[slug] = before, after
         papers[name] = (*stats[name], paper, None)
     site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
     if site is None:
-        raise _GiveUp
+        raise GiveUp
     config = site.config
     if env is None:
         env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
@@ -389,7 +388,7 @@ def _patch(
         for name in (f"{slug}.yaml", f"{slug}.yml"):
             if name in index.files:
                 return name
-        raise _GiveUp
+        raise GiveUp
 
     position = {slug: i for i, slug in enumerate(index.order)}
     markdown = MarkdownRenderer(rendered)
@@ -412,7 +411,7 @@ def _patch(
             if pub is None:
                 pub = load_publication_file(folder / name).publication
             if pub is None:
-                raise _GiveUp
+                raise GiveUp
             publications[slug] = pub
         return pub
 
@@ -442,7 +441,7 @@ def _patch(
     groups = {index.base_keys[slug] for slug in moved} | {base_keys[slug] for slug in moved}
     members = [slug for slug, key in base_keys.items() if key in groups] if groups else []
     if len(members) > 8 * MOST_EDITED:
-        raise _GiveUp
+        raise GiveUp
     keys.update(citation_keys([pub_of(slug) for slug in members]))
     rekeyed = sorted(slug for slug in members if keys[slug] != index.keys[slug])
 
@@ -450,19 +449,19 @@ def _patch(
     # whole, and the pieces replaced in the others (each found in the page as it was)
     originals: dict[str, bytes | None] = {}
     texts: dict[str, bytes] = {}
-    pieces = _Pieces()
+    pieces = Pieces()
     read = _reader(out)
 
     def text(rel: str) -> bytes:
         _note_original(rel, read, originals)
         data = originals[rel]
         if data is None:
-            raise _GiveUp
+            raise GiveUp
         return data
 
     def splice(rel: str, before: str, after: str) -> None:
         old_piece = before.encode("utf-8")
-        start = _only(text(rel), old_piece)
+        start = find_once(text(rel), old_piece)
         if before != after:
             pieces.replace(rel, start, start + len(old_piece), after.encode("utf-8"))
 
@@ -483,77 +482,21 @@ def _patch(
 
     # who wrote the edited papers: when that changed, so did their authors' pages, the
     # authors' index, the sitemap, the filter index and some papers' related ones
-    facts_now = {slug: author_facts(pub, directory) for slug, pub in new.items()}
-    reshaped = [slug for slug in new if facts_now[slug] != index.author_facts[slug]]
-    authorship = _Authorship(index, {slug: facts_now[slug] for slug in reshaped}) if reshaped else None
-    related_now: dict[str, tuple[str, ...]] = {}
-    whole: list[str] = []  # authors' pages rendered whole
-    added: list[str] = []  # … of which new ones
-    gone: list[str] = []  # authors' pages removed
-    coauthor_lines: dict[str, tuple[str, str]] = {}  # author → their co-authors' lines, before and after
-    if authorship is not None:
-        related_now = _related_now(index, authorship, reshaped)
-        full.update(related_now)
-        people = {author_slug(person.name): person for person in site.people}
-        template = env.get_template("_coauthors.html")
-        for author in authorship.affected:
-            had, has = authorship.papers_before[author], authorship.papers_now[author]
-            if had and has and not authorship.shown_as_before(author):
-                raise _GiveUp  # the co-author lines on other authors' pages show the name
-            if bool(had) != bool(has) and author in people:
-                raise _GiveUp  # the people page links to the author's page, or no longer does
-            if not has:
-                gone.append(author)
-            elif had != has:
-                whole.append(author)
-                if not had:
-                    added.append(author)
-            else:
-                lines = (
-                    template.render(author={"coauthors": authorship.coauthors(author, after=False)}),
-                    template.render(author={"coauthors": authorship.coauthors(author)}),
-                )
-                if not all(lines):  # a section that appears or goes: not a piece in place
-                    whole.append(author)
-                elif lines[0] != lines[1]:
-                    coauthor_lines[author] = lines
-        for author in whole:
-            positions = authorship.papers_now[author]
-            if len(positions) > WHOLE_AUTHOR_PAGES:
-                raise _GiveUp
-            author_page = AuthorPage(
-                authorship.names[author],
-                author,
-                authorship.members[author],
-                tuple(view_of(index.order[i]) for i in positions),
-                authorship.coauthors(author),
-                people.get(author),
-            )
-            for rel, html in author_page_file(site, env, author_page):
-                _note_original(rel, read, originals)
-                texts[rel] = html.encode("utf-8")
-        for author in added:
-            renamed[f"author:{author}"] = (f"authors/{author}/index.html",)
-        for author in gone:
-            removed.append(f"authors/{author}/index.html")
-            renamed[f"author:{author}"] = ()
-        for author, (before_lines, after_lines) in coauthor_lines.items():
-            splice(f"authors/{author}/index.html", before_lines, after_lines)
-        if whole or gone:  # papers counted anew
-            _splice_author_index(text, splice, pieces, site, env, authorship, [*whole, *gone])
-        if (added or gone) and config.base_url:
-            kept = sorted(index.shown.keys() - set(gone))
-            listed = ["", "publications/", "authors/", *lab_paths(site)]
-            _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone)
-        resolved = {slug: tuple(dict.fromkeys(fact[2] for fact in facts_now[slug])) for slug in reshaped}
-        _renumber_authors(text, pieces, env, index.order, resolved, member_names(site), directory)
-    not_spliced = {*whole, *gone}
+    def put(rel: str, html: str) -> None:
+        """Note a page rendered whole."""
+        _note_original(rel, read, originals)
+        texts[rel] = html.encode("utf-8")
+
+    authors = reauthor(index, new, site, env, directory, text, splice, pieces, put, view_of)
+    full.update(authors.related)
+    removed += authors.removed
+    renamed.update(authors.renamed)
 
     for slug, after in new.items():
         i = position[slug]
         before_view, after_view = paper_view(old[slug], directory, markdown), view_of(slug, abstract=True)
         pages_of = dict.fromkeys(fact[0] for fact in index.author_facts[slug])  # its authors' pages, before
-        shown_by = [author for author in pages_of if author not in not_spliced]
+        shown_by = [author for author in pages_of if author not in authors.not_spliced]
         lists = [(f"authors/{author}/index.html", True) for author in shown_by]
         lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
         if i < LIST_HTML_LIMIT:
@@ -611,7 +554,7 @@ def _patch(
         i = position[slug]
         newer = view_of(index.order[i - 1]) if i > 0 else None
         older = view_of(index.order[i + 1]) if i + 1 < len(index.order) else None
-        related = [view_of(other) for other in related_now.get(slug, index.related[slug])]
+        related = [view_of(other) for other in authors.related.get(slug, index.related[slug])]
         for rel, page in paper_page(
             site, env, view_of(slug, abstract=True), newer, older, related, helpers, Fragments(), b""
         ):
@@ -653,14 +596,7 @@ def _patch(
             if duplicates.get(slug) != index.duplicates.get(slug)
         },
     }
-    if reshaped:
-        tables["author_facts"] = {slug: facts_now[slug] for slug in reshaped}
-        tables["related"] = related_now
-        assert authorship is not None
-        tables["shown"] = {
-            a: (authorship.names[a], authorship.members[a]) if authorship.papers_now[a] else None
-            for a in authorship.affected
-        }
+    tables.update(authors.tables)
     warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
     new_files = tuple(rel for rel in write if originals.get(rel) is None)
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings), new_files)
@@ -681,7 +617,7 @@ class _PaperPages:
         return page[len("publications/") : -1] in self._slugs
 
 
-class _Pieces:
+class Pieces:
     """Replacements in pages, each of a span of the page as the last build left it."""
 
     def __init__(self) -> None:
@@ -701,18 +637,18 @@ class _Pieces:
             at = 0
             for start, end, data in sorted(spans, key=lambda span: span[:2]):  # insertions first
                 if start < at:
-                    raise _GiveUp  # two pieces in one place: not a page a full build would make
+                    raise GiveUp  # two pieces in one place: not a page a full build would make
                 parts += [page[at:start], data]
                 at = end
             parts.append(page[at:])
             yield rel, b"".join(parts)
 
 
-def _only(page: bytes, piece: bytes) -> int:
+def find_once(page: bytes, piece: bytes) -> int:
     """Return where ``piece`` is in ``page``; give up unless it is there once (one pass over the page)."""
     start = page.find(piece)
     if start < 0 or page.find(piece, start + 1) >= 0:
-        raise _GiveUp  # not as the last build wrote it
+        raise GiveUp  # not as the last build wrote it
     return start
 
 
@@ -727,7 +663,7 @@ ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is look
 
 def _splice_row(
     text: Callable[[str], bytes],
-    pieces: _Pieces,
+    pieces: Pieces,
     slug: str,
     before: Publication,
     after: Publication,
@@ -738,390 +674,34 @@ def _splice_row(
 
     rel = "publications/index.html"
     page = text(rel)
-    start = _only(page, ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8"))
+    start = find_once(page, ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8"))
     window = page[start : start + ROW_WINDOW].decode("utf-8", errors="ignore")
     try:
         row, end = json.JSONDecoder().raw_decode(window)
     except ValueError:
-        raise _GiveUp from None
+        raise GiveUp from None
     old_text = window[:end].encode("utf-8")
     if (
         not isinstance(row, list)
         or row_with_text(row, before) != row
         or old_text != script_json(row).encode()
     ):
-        raise _GiveUp
+        raise GiveUp
     new_text = script_json(row_with_text(row, after)).encode("utf-8")
     if new_text != old_text:
         pieces.replace(rel, start, start + len(old_text), new_text)
 
 
-def _splice_keys(text: Callable[[str], bytes], pieces: _Pieces, changes: list[tuple[int, str, str]]) -> None:
+def _splice_keys(text: Callable[[str], bytes], pieces: Pieces, changes: list[tuple[int, str, str]]) -> None:
     """Change papers' citation keys (at their positions, from what to what) in the filter index."""
     rel = "publications/index.html"
     page = text(rel)
     opening = b'"keys":['
-    start = _only(page, opening) + len(opening)
+    start = find_once(page, opening) + len(opening)
     end = page.index(b"]", start)
     keys = page[start:end].split(b",")  # citation keys are letters and digits only
     for i, before, after in changes:
         if i >= len(keys) or keys[i] != json.dumps(before).encode():
-            raise _GiveUp
+            raise GiveUp
         keys[i] = json.dumps(after).encode()
     pieces.replace(rel, start, end, b",".join(keys))
-
-
-WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole (it reads each)
-MOST_RELATED_PAGES = 32  # papers whose related ones a quick rebuild finds changed (each rendered whole)
-
-
-def author_facts(pub: Publication, directory: Directory) -> tuple[Fact, ...]:
-    """Return a paper's authors as :func:`~site_builder.render.author_pages` groups them."""
-    from .facets import author_slug
-
-    resolve = directory.resolve
-    return tuple((author_slug(resolve(n)), directory.is_member(n), resolve(n)) for n in pub.authors)
-
-
-def who_wrote(pub: Publication) -> tuple[object, ...]:
-    """Return :func:`shape` but for who wrote the paper: what a quick rebuild needs unchanged."""
-    return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.venue, pub.tags, pub.selected)
-
-
-class _Shown:
-    """Names or memberships shown, by page slug: as an edit left them, else as the index has them."""
-
-    def __init__(self, own: Mapping[str, Any], index: Mapping[str, tuple[str, bool]], part: int) -> None:
-        self._own, self._index, self._part = own, index, part
-
-    def __getitem__(self, slug: str) -> Any:
-        return self._own[slug] if slug in self._own else self._index[slug][self._part]
-
-
-class _Authorship:
-    """Who wrote which papers, for the authors of the papers of an edit to who wrote a few, before and after.
-
-    As :func:`~site_builder.render.author_pages` groups them: an author's papers in the
-    site's order, the name shown that of their first paper, the membership that of their
-    last. Every other author is shown as the index has it (:attr:`PatchIndex.shown`).
-    """
-
-    def __init__(self, index: PatchIndex, now: Mapping[str, tuple[Fact, ...]]) -> None:
-        order = self.order = index.order
-        before = self.before = index.author_facts
-        self.now, self.index = now, index.shown
-        edited = {order.index(slug): slug for slug in now}
-        self.affected = sorted({fact[0] for slug in now for fact in (*before[slug], *now[slug])})
-        self.papers_before = self.positions(self.affected, after=False)
-        self.papers_now: dict[str, list[int]] = {}
-        for author in self.affected:
-            kept = [i for i in self.papers_before[author] if i not in edited]
-            gained = [i for i, slug in edited.items() if any(fact[0] == author for fact in now[slug])]
-            self.papers_now[author] = sorted({*kept, *gained})
-        own: list[tuple[dict[str, str], dict[str, bool]]] = []
-        for after, papers in ((False, self.papers_before), (True, self.papers_now)):
-            names, members = {}, {}
-            for author, positions in papers.items():
-                if positions:
-                    first, last = self.facts(positions[0], after), self.facts(positions[-1], after)
-                    names[author] = next(name for slug, _, name in first if slug == author)
-                    members[author] = [member for slug, member, _ in last if slug == author][-1]
-            own.append((names, members))
-        (names_before, members_before), (self.names, self.members) = own
-        for author in self.affected:  # as the index has them: else it is not the output's
-            if self.papers_before[author] and index.shown.get(author) != (
-                names_before[author],
-                members_before[author],
-            ):
-                raise _GiveUp
-        self.total_before = len(index.shown)
-        self.total = self.total_before + sum(
-            bool(self.papers_now[a]) - bool(self.papers_before[a]) for a in self.affected
-        )
-
-    def positions(self, authors: Iterable[str], after: bool = True) -> dict[str, list[int]]:
-        """Return the papers of some authors (positions in the site's order), after the edit or before it."""
-        papers: dict[str, list[int]] = {author: [] for author in authors}
-        for i, slug in enumerate(self.order):
-            for fact in self.facts(i, after) if slug in self.now else self.before[slug]:
-                bucket = papers.get(fact[0])
-                if bucket is not None and (not bucket or bucket[-1] != i):
-                    bucket.append(i)
-        return papers
-
-    def facts(self, i: int, after: bool = True) -> tuple[Fact, ...]:
-        """Return the authors of the paper at ``i`` in the site's order, after the edit or before it."""
-        slug = self.order[i]
-        facts = self.now.get(slug) if after else None
-        return self.before[slug] if facts is None else facts
-
-    def name(self, author: str, after: bool = True) -> str:
-        """Return the name an author is shown by, after the edit or before it."""
-        return str(self.names[author] if after and author in self.names else self.index[author][0])
-
-    def member(self, author: str, after: bool = True) -> bool:
-        """Return whether an author is shown as a lab member, after the edit or before it."""
-        return bool(self.members[author] if after and author in self.members else self.index[author][1])
-
-    def coauthors(self, author: str, after: bool = True) -> Coauthors:
-        """Return an author's co-authors, after the edit or before it."""
-        from .render import author_coauthors
-
-        papers = self.papers_now[author] if after else self.papers_before[author]
-        slugs_of = {i: {fact[0] for fact in self.facts(i, after)} for i in papers}
-        own_names: Mapping[str, str] = self.names if after else {}
-        own_members: Mapping[str, bool] = self.members if after else {}
-        names, members = _Shown(own_names, self.index, 0), _Shown(own_members, self.index, 1)
-        return author_coauthors(author, papers, slugs_of, names, members)  # type: ignore[arg-type]
-
-    def shown_as_before(self, author: str) -> bool:
-        """Return whether an author who had and has papers is shown as before (name, membership)."""
-        return self.index[author] == (self.names[author], self.members[author])
-
-
-def _related_now(
-    index: PatchIndex, authorship: _Authorship, reshaped: Sequence[str]
-) -> dict[str, tuple[str, ...]]:
-    """Return the related papers that changed, by slug, after the edit to who wrote the papers ``reshaped``.
-
-    As :func:`~site_builder.render.related_papers` updates them: the papers of each author
-    a paper gained or lost find theirs again, from the lists of papers by author, tag and
-    category that their rows read (made for those only).
-    """
-    from .render import RelatedIndex
-
-    order = index.order
-    affected = {order.index(slug) for slug in reshaped}
-    for slug in reshaped:
-        gained_or_lost = {fact[0] for fact in index.author_facts[slug]} ^ {
-            fact[0] for fact in authorship.now[slug]
-        }
-        for author in gained_or_lost:
-            affected.update(authorship.papers_now[author])
-    shape = {
-        i: (order[i], [fact[0] for fact in authorship.facts(i)], *index.facets[order[i]]) for i in affected
-    }
-    by_author = authorship.positions({author for facts in shape.values() for author in facts[1]})
-    tags = {tag for facts in shape.values() for tag in facts[2]}
-    categories = {facts[3] for facts in shape.values() if facts[3]}
-    by_tag: dict[str, list[int]] = {tag: [] for tag in tags}
-    by_category: dict[str, list[int]] = {category: [] for category in categories}
-    for i, slug in enumerate(order):
-        paper_tags, category = index.facets[slug]
-        for tag in set(paper_tags) & tags if paper_tags else ():
-            by_tag[tag].append(i)
-        if category in by_category:
-            by_category[category].append(i)
-    related = RelatedIndex.partial(shape, by_author, by_tag, by_category)
-    changed = {}
-    for i in sorted(affected):
-        row = tuple(order[j] for j in related.row(i))
-        if row != index.related[order[i]]:
-            changed[order[i]] = row
-            if len(changed) > MOST_RELATED_PAGES:
-                raise _GiveUp
-    return changed
-
-
-_AUTHOR_PART = ("authors", "author_slugs", "members", "paper_authors")  # of the filter index, in order
-
-
-def _renumber_authors(
-    text: Callable[[str], bytes],
-    pieces: _Pieces,
-    env: jinja2.Environment,
-    order: Sequence[str],
-    edited: Mapping[str, tuple[str, ...]],
-    members: Sequence[str],
-    directory: Directory,
-) -> None:
-    """Write the authors' part of the filter index inlined in the publications page again.
-
-    Authors are numbered in the order of the author facet (by their count of papers), so one
-    paper's new author may number every paper's authors anew; the page's author checkboxes
-    change with the counts. ``edited``: slug → the paper's authors now, resolved (distinct).
-    The order is the last one with the authors whose count changed put in their new places.
-    """
-    from .facets import author_options, author_order_key, author_slug
-    from .render import script_json
-
-    rel = "publications/index.html"
-    page = text(rel)
-    start = _only(page, b'"authors":[')
-    end = _only(page, b',"complete":')
-    try:
-        index = json.loads(b"{" + page[start:end] + b"}")
-        names: list[str] = index["authors"]
-        slugs: list[str] = index["author_slugs"]
-        paper_authors: list[list[int]] = index["paper_authors"]
-        counts = [0] * len(names)
-        for numbers in paper_authors:
-            for a in numbers:
-                counts[a] += 1
-        was_member = {names[a] for a in index["members"]}
-    except (ValueError, KeyError, TypeError, IndexError):
-        raise _GiveUp from None
-    if len(paper_authors) != len(order) or list(index) != list(_AUTHOR_PART) or len(slugs) != len(names):
-        raise _GiveUp
-    facet = env.get_template("_author_facet.html")
-    options, more = author_options(index, counts)
-    facet_before = facet.render(facets={"authors": options, "more_authors": more})
-    by_name = dict(zip(names, counts, strict=True))
-    position = {slug: order.index(slug) for slug in edited}
-    shown = set()  # the names on the edited papers, before and after
-    for slug, now in edited.items():
-        for a in paper_authors[position[slug]]:
-            by_name[names[a]] -= 1
-            shown.add(names[a])
-        for name in now:
-            by_name[name] = by_name.get(name, 0) + 1
-            shown.add(name)
-    key = author_order_key(by_name, members, directory)
-    old_count = dict(zip(names, counts, strict=True))
-    recounted = {name for name in shown if by_name[name] != old_count.get(name)}
-    values = [name for name in names if name not in recounted]  # in order: their keys are as they were
-    for name in sorted((name for name in recounted if by_name[name]), key=key):
-        values.insert(bisect.bisect_left(values, key(name), key=key), name)
-    where = {name: i for i, name in enumerate(values)}
-    for name in shown:  # names folded alike tie: the order a full sort gives them is not known here
-        i = where.get(name)
-        near = values[max(0, i - 1) : i] + values[i + 1 : i + 2] if i is not None else []
-        if any(key(other) == key(name) for other in near):
-            raise _GiveUp
-    renumber = [where.get(name, -1) for name in names]
-    paper_authors = [[renumber[a] for a in numbers] for numbers in paper_authors]
-    for slug, now in edited.items():
-        paper_authors[position[slug]] = [where[name] for name in now]
-    slug_of = dict(zip(names, slugs, strict=True))
-    index = {
-        "authors": values,
-        "author_slugs": [slug_of.get(name) or author_slug(name) for name in values],
-        "members": [
-            i
-            for i, name in enumerate(values)
-            if (name in was_member if name in slug_of else directory.is_member(name))
-        ],
-        "paper_authors": paper_authors,
-    }
-    options, more = author_options(index, [by_name[name] for name in values])
-    facet_after = facet.render(facets={"authors": options, "more_authors": more})
-    pieces.replace(rel, start, end, script_json(index)[1:-1].encode("utf-8"))
-    at = _only(page, facet_before.encode("utf-8"))
-    pieces.replace(rel, at, at + len(facet_before.encode("utf-8")), facet_after.encode("utf-8"))
-
-
-class _Counted(Sequence[Any]):
-    """Some items of a list, with the length of the whole list: what a template shows of a long list."""
-
-    def __init__(self, items: Sequence[Any], length: int) -> None:
-        self._items, self._length = items, length
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._items[i]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._items)
-
-
-def _splice_author_index(
-    text: Callable[[str], bytes],
-    splice: Callable[[str, str, str], None],
-    pieces: _Pieces,
-    site: Site,
-    env: jinja2.Environment,
-    authorship: _Authorship,
-    changed: Sequence[str],
-) -> None:
-    """Put the lines of the authors ``changed`` (their paper counts) in the author index, and its count.
-
-    The lines are rendered by the index's template, given just them but the number of all
-    authors; a new author's line goes where the index's order puts it among the lines there.
-    """
-    from .render import AuthorEntry, author_entry_key, authors_index_file
-
-    rel = "authors/index.html"
-    page = text(rel)
-    papers = authorship.papers_before
-    before = [
-        AuthorEntry(authorship.name(a, after=False), a, authorship.member(a, after=False), len(papers[a]))
-        for a in changed
-        if papers[a]
-    ]
-    after = [
-        AuthorEntry(authorship.names[a], a, authorship.members[a], len(authorship.papers_now[a]))
-        for a in changed
-        if authorship.papers_now[a]
-    ]
-    marker = '<ul class="author-index">\n'
-    parts = []
-    for entries, total in ((before, authorship.total_before), (after, authorship.total)):
-        html = authors_index_file(site, env, _Counted(entries, total))[1]
-        head, found, rest = html.partition(marker)
-        if not found:
-            raise _GiveUp
-        parts.append((head + marker, rest[: rest.find("</ul>")].splitlines(keepends=True)))
-    (head_before, lines_before), (head_after, lines_after) = parts
-    if len(lines_before) != len(before) or len(lines_after) != len(after):
-        raise _GiveUp
-    splice(rel, head_before, head_after)
-    now = dict(zip((e.slug for e in after), lines_after, strict=True))
-    for entry, line in zip(before, lines_before, strict=True):
-        splice(rel, line, now.pop(entry.slug, ""))
-    if now:  # new authors: each before the first line that comes after it
-        start = _only(page, marker.encode()) + len(marker)
-        lines = page[start : page.index(b"</ul>", start)].splitlines(keepends=True)
-
-        def key(line: bytes) -> tuple[bool, str, str]:
-            slug = line[line.index(b'href="') + 6 : line.index(b'/"')].decode("utf-8")
-            return author_entry_key(
-                authorship.name(slug, after=False), slug, authorship.member(slug, after=False)
-            )
-
-        for entry in sorted(after, key=lambda e: author_entry_key(e.name, e.slug, e.member)):  # in order
-            if entry.slug in now:
-                k = bisect.bisect_left(lines, author_entry_key(entry.name, entry.slug, entry.member), key=key)
-                at = _only(page, lines[k]) if k < len(lines) else start + sum(map(len, lines))
-                pieces.replace(rel, at, at, now[entry.slug].encode("utf-8"))
-
-
-def _splice_sitemap(
-    text: Callable[[str], bytes],
-    pieces: _Pieces,
-    env: jinja2.Environment,
-    base_url: str,
-    before: Sequence[str],
-    kept: Sequence[str],
-    added: Sequence[str],
-    gone: Sequence[str],
-) -> None:
-    """Add and remove authors' pages in the sitemap, which lists them by slug, without dates.
-
-    ``before`` are the paths listed before the authors' pages (the site's and the lab's);
-    ``kept``, ``added`` and ``gone`` are author slugs: with pages before and after the edit
-    (sorted), with a page only after, with a page only before.
-    """
-    rel = "sitemap.xml"
-    page = text(rel)
-    template = env.get_template("sitemap.xml")
-    empty = template.render(base=base_url, pages=[], dates={})
-
-    def block(path: str) -> bytes:
-        """Return a page's lines in the sitemap: what the sitemap of it alone adds to an empty one."""
-        one = template.render(base=base_url, pages=[path], dates={})
-        head = next((i for i, (a, b) in enumerate(zip(empty, one, strict=False)) if a != b), len(empty))
-        return one[head : head + len(one) - len(empty)].encode("utf-8")
-
-    def find(path: str) -> tuple[int, int]:
-        piece = block(path)
-        at = _only(page, piece)
-        return at, at + len(piece)
-
-    for slug in gone:
-        pieces.replace(rel, *find(f"authors/{slug}/"), b"")
-    for slug in sorted(added):
-        k = bisect.bisect_left(kept, slug)
-        _, at = find(f"authors/{kept[k - 1]}/" if k else before[-1])
-        pieces.replace(rel, at, at, block(f"authors/{slug}/"))

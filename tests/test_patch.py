@@ -226,9 +226,9 @@ def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(site: Path
 def test_an_authors_edit_that_would_render_many_pages_takes_the_usual_way(
     site: Path, monkeypatch: pytest.MonkeyPatch, limit: str
 ) -> None:
-    import site_builder.patch
+    import site_builder.reauthor
 
-    monkeypatch.setattr(site_builder.patch, limit, 0)
+    monkeypatch.setattr(site_builder.reauthor, limit, 0)
     change(site, "paper-05", r"'Emmy Noether'", "'Ada Lovelace'")  # two authors' pages, related papers
     stages = rebuild(site)
     assert stages[0] == "patching" and "reading" in stages
@@ -854,15 +854,15 @@ def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(see
 
 
 def test_pieces_are_put_in_their_places_of_the_page_as_it_was_and_may_not_overlap() -> None:
-    from site_builder.patch import _GiveUp, _Pieces
+    from site_builder.patch import GiveUp, Pieces
 
-    pieces = _Pieces()
+    pieces = Pieces()
     page = b"<a>one</a><b>two</b><c>three</c>"
     pieces.replace("p", page.index(b"three"), page.index(b"three") + 5, b"3")  # recorded out of order
     pieces.replace("p", page.index(b"one"), page.index(b"one") + 3, b"uno, longer")
     assert list(pieces.pages({"p": page})) == [("p", b"<a>uno, longer</a><b>two</b><c>3</c>")]
     pieces.replace("p", page.index(b"ne"), page.index(b"ne") + 2, b"x")  # inside the first one
-    with pytest.raises(_GiveUp):
+    with pytest.raises(GiveUp):
         list(pieces.pages({"p": page}))
 
 
