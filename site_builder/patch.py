@@ -1,20 +1,22 @@
-"""Quick rebuilds: when only the text of a few papers changed, put their new pieces into the pages.
+"""Quick rebuilds: when only the text or authors of a few papers changed, put their new pieces in the pages.
 
 A rebuild that reads every paper, checks the whole site and plans every page costs about
 two seconds at 10,000 papers before it renders the few pages an edit changed. But an edit
-to a paper's text (its title, abstract, links, affiliations), not to who wrote it, when,
-or its facets, leaves the site's shape as it was: the same pages list the same papers in
-the same order (papers of one day are in file-name order, so a new title moves nothing).
-Each list page showing the paper then differs from the last build only in that paper's
-pieces: its entry, its row of the filter index, its search text, its BibTeX entry.
+to a paper's text (its title, abstract, links, affiliations), not to when it was
+published or its facets, leaves the site's shape as it was: the same pages list the same
+papers in the same order (papers of one day are in file-name order, so a new title moves
+nothing). Each list page showing the paper then differs from the last build only in that
+paper's pieces: its entry, its row of the filter index, its search text, its BibTeX entry.
 
 So a quick rebuild renders the old and the new piece of each edited paper, finds the old
 one in each page that shows it (exactly once, or it gives up), and puts the new one in its
 place; so does the pager of each neighbouring paper's page, which shows its title. The
-paper's own page and the feed are rendered again in full. Everything else is left as it is.
+paper's own page and the feed are rendered again in full. An edit to who wrote a paper
+changes its authors' pages, the author index, the sitemap, the filter index's authors and
+some related papers too: :mod:`.reauthor` puts those in place. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
-order, related papers, authors' pages and citation keys. Whenever a quick rebuild cannot
+order, related papers, authors, tags and citation keys. Whenever a quick rebuild cannot
 give exactly a full build's output (a changed shape or citation-key clash, a paper with
 problems, a page not as expected, templates of the project's own) it returns None and the
 build goes the usual way; nothing is written before every piece is in place. The preview
