@@ -14,7 +14,9 @@ render) it gives up, and the build goes the usual way.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -62,7 +64,8 @@ class _Authorship:
         order = self.order = index.order
         before = self.before = index.author_facts
         self.now, self.index = now, index.shown
-        edited = {order.index(slug): slug for slug in now}
+        edited = self.edited = {order.index(slug): slug for slug in now}
+        self._shared: dict[str, Counter[str]] = {}  # author → papers shared with each co-author, before
         self.affected = sorted({fact[0] for slug in now for fact in (*before[slug], *now[slug])})
         self.papers_before = self.positions(self.affected, after=False)
         self.papers_now: dict[str, list[int]] = {}
@@ -116,15 +119,36 @@ class _Authorship:
         return bool(self.members[author] if after and author in self.members else self.index[author][1])
 
     def coauthors(self, author: str, after: bool = True) -> Coauthors:
-        """Return an author's co-authors, after the edit or before it."""
-        from .render import author_coauthors
+        """Return an author's co-authors, after the edit or before it.
 
-        papers = self.papers_now[author] if after else self.papers_before[author]
-        slugs_of = {i: {fact[0] for fact in self.facts(i, after)} for i in papers}
+        An author with the same papers before and after shares with each co-author what
+        they shared before, less the edited papers' authors before, plus those after.
+        """
+        from .render import coauthors_of_counts
+
+        def shared(papers: Iterable[int], when: bool) -> Counter[str]:
+            return Counter(
+                itertools.chain.from_iterable({fact[0] for fact in self.facts(i, when)} for i in papers)
+            )
+
+        before = self._shared.get(author)
+        if before is None:
+            before = self._shared[author] = shared(self.papers_before[author], False)
+        if not after:
+            counts = before.copy()
+        elif self.papers_now[author] == self.papers_before[author]:
+            counts = before.copy()
+            for i in self.papers_now[author]:
+                if i in self.edited:
+                    counts.subtract({fact[0] for fact in self.facts(i, False)})
+                    counts.update({fact[0] for fact in self.facts(i, True)})
+            counts = +counts  # without those no longer shared
+        else:
+            counts = shared(self.papers_now[author], True)
         own_names: Mapping[str, str] = self.names if after else {}
         own_members: Mapping[str, bool] = self.members if after else {}
         names, members = _Shown(own_names, self.index, 0), _Shown(own_members, self.index, 1)
-        return author_coauthors(author, papers, slugs_of, names, members)  # type: ignore[arg-type]
+        return coauthors_of_counts(author, counts, names, members)  # type: ignore[arg-type]
 
     def shown_as_before(self, author: str) -> bool:
         """Return whether an author who had and has papers is shown as before (name, membership)."""
@@ -481,9 +505,6 @@ def reauthor(
     done.tables.update(
         author_facts={slug: facts_now[slug] for slug in reshaped},
         related=related_now,
-        shown={
-            a: (authorship.names[a], authorship.members[a]) if authorship.papers_now[a] else None
-            for a in authorship.affected
-        },
+        shown={a: None for a in gone} | {a: (authorship.names[a], authorship.members[a]) for a in added},
     )
     return done

@@ -1130,7 +1130,15 @@ def author_coauthors(
     order of equal items): by slug, so that equal names come in a fixed order, then by name,
     then by papers together.
     """
-    counts = Counter(itertools.chain.from_iterable(slugs_of[i] for i in papers))
+    return coauthors_of_counts(
+        slug, Counter(itertools.chain.from_iterable(slugs_of[i] for i in papers)), names, members
+    )
+
+
+def coauthors_of_counts(
+    slug: str, counts: Counter[str], names: Mapping[str, str], members: Mapping[str, bool]
+) -> Coauthors:
+    """Return the co-authors of an author from the papers shared with each (``counts``, taken over)."""
     counts.pop(slug, None)
     order = sorted(counts)
     order.sort(key=names.__getitem__)
