@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,8 +21,9 @@ from .model import Publication
 from .people import Directory, make_directory
 from .slugs import fold, slugify
 
-# A paper's row; its authors are in a list of their own ("paper_authors", by row), which an edit
-# to who wrote a paper numbers anew (authors are numbered by their count of papers) whole.
+# A paper's row. Its authors are not in it: the numbers of every paper's authors are one flat
+# list ("paper_authors", row after row; "author_counts" says how many are each row's), which
+# an edit to who wrote a paper numbers anew (authors are numbered by their count of papers).
 INDEX_FIELDS = ("slug", "title", "date", "et_al", "category", "venue", "tags", "flags", "links")
 FLAG_CODE = 1
 FLAG_SELECTED = 2
@@ -194,7 +197,8 @@ def author_index(
         "authors": list(authors),
         "author_slugs": [author_slug(a) for a in authors],
         "members": [i for i, a in enumerate(authors) if directory.is_member(a)],
-        "paper_authors": paper_authors,
+        "author_counts": [len(numbers) for numbers in paper_authors],
+        "paper_authors": list(itertools.chain.from_iterable(paper_authors)),
     }
 
 
@@ -241,9 +245,8 @@ def facet_panel(index: dict[str, Any]) -> FacetPanel:
     venues = [0] * len(index["venues"])
     tags = [0] * len(index["tags"])
     authors = [0] * len(index["authors"])
-    for author_ix in index["paper_authors"]:
-        for a in author_ix:
-            authors[a] += 1
+    for a in index["paper_authors"]:
+        authors[a] += 1
     code = selected = 0
     for _slug, _title, date, _et_al, cat, venue, tag_ix, flags, _links in rows:
         year = int(date[:4])
@@ -281,9 +284,9 @@ def author_options(index: dict[str, Any], counts: Sequence[int]) -> tuple[tuple[
     """
     members = index["members"]
     member_set = set(members)
-    others = heapq.nsmallest(
-        TOP_AUTHORS, (a for a in range(len(counts)) if a not in member_set), key=lambda a: (-counts[a], a)
-    )
+    # the most papers first, then the first in the index; the members left out after (a few)
+    ranked = heapq.nsmallest(TOP_AUTHORS + len(member_set), zip(map(operator.neg, counts), itertools.count()))
+    others = [a for _, a in ranked if a not in member_set][:TOP_AUTHORS]
     shown = [*members, *others]
     options = tuple(
         FacetOption(index["author_slugs"][a], index["authors"][a], counts[a], member=a in member_set)

@@ -646,10 +646,11 @@ class Pieces:
             yield rel, b"".join(parts)
 
 
-def find_once(page: bytes, piece: bytes) -> int:
-    """Return where ``piece`` is in ``page``; give up unless it is there once (one pass over the page)."""
-    start = page.find(piece)
-    if start < 0 or page.find(piece, start + 1) >= 0:
+def find_once(page: bytes, piece: bytes, begin: int = 0, end: int | None = None) -> int:
+    """Return where ``piece`` is in ``page[begin:end]`` (as an index of ``page``); give up unless once."""
+    end = len(page) if end is None else end
+    start = page.find(piece, begin, end)
+    if start < 0 or page.find(piece, start + 1, end) >= 0:
         raise GiveUp  # not as the last build wrote it
     return start
 

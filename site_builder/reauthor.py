@@ -199,7 +199,8 @@ def _related_now(
     return changed
 
 
-_AUTHOR_PART = ("authors", "author_slugs", "members", "paper_authors")  # of the filter index, in order
+_AUTHOR_PART = ("authors", "author_slugs", "members")  # of the filter index, then the papers' authors
+_FLAT = b',"author_counts":['  # how many authors each paper has, then their numbers in one list
 
 
 def _renumber_authors(
@@ -216,39 +217,54 @@ def _renumber_authors(
     Authors are numbered in the order of the author facet (by their count of papers), so one
     paper's new author may number every paper's authors anew; the page's author checkboxes
     change with the counts. ``edited``: slug → the paper's authors now, resolved (distinct).
-    The order is the last one with the authors whose count changed put in their new places.
+    The order is the last one with the authors whose count changed put in their new places;
+    the papers' authors, one flat list of numbers, are numbered anew as text (no JSON).
     """
     from .facets import author_options, author_order_key, author_slug
     from .render import script_json
 
     rel = "publications/index.html"
     page = text(rel)
-    start = find_once(page, b'"authors":[')
-    end = find_once(page, b',"complete":')
+    script = page.rfind(b'<script type="application/json" id="pub-index">')  # near the end of the page
+    if script < 0:
+        raise GiveUp
+    start = find_once(page, b'"authors":[', script)
+    end = find_once(page, b',"complete":', script)
+    part = page[start:end]
     try:
-        index = json.loads(b"{" + page[start:end] + b"}")
+        head = part.index(_FLAT)
+        index = json.loads(b"{" + part[:head] + b"}")
         names: list[str] = index["authors"]
         slugs: list[str] = index["author_slugs"]
-        paper_authors: list[list[int]] = index["paper_authors"]
-        counts = [0] * len(names)
-        for numbers in paper_authors:
-            for a in numbers:
-                counts[a] += 1
         was_member = {names[a] for a in index["members"]}
+        counts_end = part.index(b"]", head)
+        per_paper: list[int] = json.loads(part[head + len(_FLAT) - 1 : counts_end + 1])
+        flat_start = part.index(b',"paper_authors":[', counts_end) + len(b',"paper_authors":[')
     except (ValueError, KeyError, TypeError, IndexError):
         raise GiveUp from None
-    if len(paper_authors) != len(order) or list(index) != list(_AUTHOR_PART) or len(slugs) != len(names):
+    tokens = part[flat_start:-1].split(b",") if len(part) - 1 > flat_start else []
+    if (
+        list(index) != list(_AUTHOR_PART)
+        or len(slugs) != len(names)
+        or len(per_paper) != len(order)
+        or sum(per_paper) != len(tokens)
+        or not part.endswith(b"]")
+    ):
         raise GiveUp
-    facet = env.get_template("_author_facet.html")
-    options, more = author_options(index, counts)
-    facet_before = facet.render(facets={"authors": options, "more_authors": more})
-    by_name = dict(zip(names, counts, strict=True))
+    numbers = list(map(str.encode, map(str, range(len(names)))))
+    tally = Counter(tokens)
+    counts = [tally.pop(number, 0) for number in numbers]
+    if tally:
+        raise GiveUp  # a number that names no author
+    offsets = list(itertools.accumulate(per_paper, initial=0))
     position = {slug: order.index(slug) for slug in edited}
+    by_name = dict(zip(names, counts, strict=True))
     shown = set()  # the names on the edited papers, before and after
     for slug, now in edited.items():
-        for a in paper_authors[position[slug]]:
-            by_name[names[a]] -= 1
-            shown.add(names[a])
+        i = position[slug]
+        for token in tokens[offsets[i] : offsets[i + 1]]:
+            by_name[names[int(token)]] -= 1
+            shown.add(names[int(token)])
         for name in now:
             by_name[name] = by_name.get(name, 0) + 1
             shown.add(name)
@@ -260,14 +276,17 @@ def _renumber_authors(
         values.insert(bisect.bisect_left(values, key(name), key=key), name)
     where = {name: i for i, name in enumerate(values)}
     for name in shown:  # names folded alike tie: the order a full sort gives them is not known here
-        i = where.get(name)
-        near = values[max(0, i - 1) : i] + values[i + 1 : i + 2] if i is not None else []
+        k = where.get(name)
+        near = values[max(0, k - 1) : k] + values[k + 1 : k + 2] if k is not None else []
         if any(key(other) == key(name) for other in near):
             raise GiveUp
-    renumber = [where.get(name, -1) for name in names]
-    paper_authors = [[renumber[a] for a in numbers] for numbers in paper_authors]
-    for slug, now in edited.items():
-        paper_authors[position[slug]] = [where[name] for name in now]
+    renumbered = map(str.encode, map(str, map(where.get, names, itertools.repeat(-1))))
+    renumber = dict(zip(numbers, renumbered, strict=True))
+    tokens = list(map(renumber.__getitem__, tokens))
+    for slug in sorted(edited, key=position.__getitem__, reverse=True):  # later papers first: offsets hold
+        i = position[slug]
+        tokens[offsets[i] : offsets[i + 1]] = [str(where[name]).encode() for name in edited[slug]]
+        per_paper[i] = len(edited[slug])
     slug_of = dict(zip(names, slugs, strict=True))
     index = {
         "authors": values,
@@ -277,13 +296,27 @@ def _renumber_authors(
             for i, name in enumerate(values)
             if (name in was_member if name in slug_of else directory.is_member(name))
         ],
-        "paper_authors": paper_authors,
     }
     options, more = author_options(index, [by_name[name] for name in values])
-    facet_after = facet.render(facets={"authors": options, "more_authors": more})
-    pieces.replace(rel, start, end, script_json(index)[1:-1].encode("utf-8"))
-    at = find_once(page, facet_before.encode("utf-8"))
-    pieces.replace(rel, at, at + len(facet_before.encode("utf-8")), facet_after.encode("utf-8"))
+    facet = env.get_template("_author_facet.html").render(facets={"authors": options, "more_authors": more})
+    written = b"".join(
+        [
+            script_json(index)[1:-1].encode("utf-8"),
+            _FLAT[:-1],
+            script_json(per_paper).encode("utf-8"),
+            b',"paper_authors":[',
+            b",".join(tokens),
+            b"]",
+        ]
+    )
+    pieces.replace(rel, start, end, written)
+    # the author facet: its checkboxes (and counts) as the template renders them, in place of the last ones
+    opening, closing = b'      <fieldset class="facet" id="facet-author">', b"      </fieldset>\n"
+    new = facet.encode("utf-8")
+    if not new.startswith(opening) or not new.endswith(closing):
+        raise GiveUp
+    at = find_once(page, opening, 0, script)
+    pieces.replace(rel, at, page.index(closing, at) + len(closing), new)
 
 
 class _Counted(Sequence[Any]):

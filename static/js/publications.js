@@ -44,10 +44,12 @@
     const tagsOf = new Array(n);
     const years = [];
     const yearSlot = new Map();
+    let at = 0;  // every paper's authors are one flat list, row after row
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       year[i] = parseInt(r[2].slice(0, 4), 10);
-      authorsOf[i] = data.paper_authors[i];
+      authorsOf[i] = data.paper_authors.slice(at, at + data.author_counts[i]);
+      at += data.author_counts[i];
       cat[i] = r[4];
       venue[i] = r[5];
       tagsOf[i] = r[6];
