@@ -311,7 +311,7 @@ class Preview:
         elif papers_only and self._site is not None and changed is not None:
             quick = None if static_changed else self._quick()
             if quick is not None:
-                note = f"the new text of {quick} spliced in"
+                note = f"the edit of {quick} spliced in"
             else:
                 self._site = self._reload_papers({p for p in changed if _is_paper(p)})
                 self._pages = self._render(self._site)

@@ -190,7 +190,7 @@ def test_incremental_rebuild_equals_a_full_build(server: Server, tmp_path: Path)
     assert served == built
     _, mismatch, errors = filecmp.cmpfiles(mirror, full, built, shallow=False)
     assert (mismatch, errors) == ([], [])
-    assert re.search(r"rebuilt in \d+ ms: the new text of \S+ spliced in", server.log), server.log
+    assert re.search(r"rebuilt in \d+ ms: the edit of \S+ spliced in", server.log), server.log
 
 
 def test_a_broken_file_shows_its_place_and_the_fix_brings_the_site_back(server: Server) -> None:
