@@ -489,7 +489,12 @@ def _patch(
         _note_original(rel, read, originals)
         texts[rel] = html.encode("utf-8")
 
-    authors = reauthor(index, new, site, env, directory, text, splice, pieces, put, view_of)
+    def entry_of(slug: str, before: bool) -> str:
+        """Return a paper's entry line on an author's page, before the edit or after."""
+        view = paper_view(old[slug], directory, None) if before and slug in old else view_of(slug)
+        return f"    {entry(view, '../../', True)}\n"
+
+    authors = reauthor(index, new, site, env, directory, text, splice, pieces, put, view_of, entry_of)
     full.update(authors.related)
     removed += authors.removed
     renamed.update(authors.renamed)

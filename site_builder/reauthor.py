@@ -16,8 +16,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .model import Publication, Site
-    from .people import Directory
+    from .people import Directory, Person
     from .render import Coauthors, PaperView
 
 WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole (it reads each)
@@ -436,6 +437,133 @@ def _splice_sitemap(
         pieces.replace(rel, at, at, block(f"authors/{slug}/"))
 
 
+_MARK = "site-builder-mark"  # a year no page has: where a page's year sections start
+
+
+def _long_author_page(
+    site: Site,
+    env: jinja2.Environment,
+    authorship: _Authorship,
+    author: str,
+    page: str,
+    person: Person | None,
+    entry_of: Callable[[str, bool], str],
+    year_of: Callable[[str], int],
+    edited: Collection[str],
+) -> str:
+    """Return an author's long page with the papers they gained or lost put in, and its counts and co-authors.
+
+    The page is its template's output without year sections (given the number of papers
+    and the co-authors, before and after), around its year sections, which are edited:
+    a gained paper's entry goes before the next of the author's papers of its year (in a
+    section of its own when the year had none), a lost one's goes (with its section if it
+    was the year's last), an edited paper's entry is replaced, and each year's count follows.
+    ``entry_of(slug, before)`` is a paper's entry line as this page shows it, before the
+    edit or after; ``year_of(slug)`` its year (asked of the edited papers and their next only).
+    """
+    from .render import AuthorPage, YearGroup, author_page_text, year_section
+
+    order = authorship.order
+    had, has = authorship.papers_before[author], authorship.papers_now[author]
+
+    def around(count: int, after: bool) -> tuple[str, str]:
+        """Return the page before and after its year sections."""
+        name, member = authorship.name(author, after), authorship.member(author, after)
+        papers: Any = _Counted((), count)
+        shown = AuthorPage(name, author, member, papers, authorship.coauthors(author, after), person)
+        empty = author_page_text(site, env, shown, ())
+        marked = author_page_text(site, env, shown, (YearGroup(_MARK, ()),))  # type: ignore[arg-type]
+        at = marked.find(f'<section class="year" aria-labelledby="y{_MARK}">')
+        if at < 0 or marked[:at] != empty[:at]:
+            raise GiveUp
+        return empty[:at], empty[at:]
+
+    head, tail = around(len(had), after=False)
+    if not page.startswith(head) or not page.endswith(tail) or len(page) < len(head) + len(tail):
+        raise GiveUp
+    years = page[len(head) : len(page) - len(tail)]
+
+    def section(year: int, count: int) -> tuple[str, str]:
+        """Return a year section's lines before and after its entries, for ``count`` papers."""
+        papers: Any = _Counted((), count)
+        text = year_section(env, YearGroup(year, papers), "../../", True)
+        cut = text.index("  </ol>\n")
+        return text[:cut], text[cut:]
+
+    def opening(year: int) -> str:
+        return f'<section class="year" aria-labelledby="y{year}">\n'
+
+    def bounds(year: int) -> tuple[int, int] | None:
+        start = years.find(opening(year))
+        return None if start < 0 else (start, years.index("</section>\n", start) + len("</section>\n"))
+
+    def count(year: int) -> int:
+        start = years.index(opening(year))
+        head_line = years[start : years.index("</h2>", start)]
+        return int(head_line.rpartition('<span class="count">')[2].partition("<")[0])
+
+    def recount(year: int, change: int) -> None:
+        nonlocal years
+        start = years.index(opening(year))
+        n = count(year)
+        old, new = section(year, n)[0], section(year, n + change)[0]
+        if years[start : start + len(old)] != old:
+            raise GiveUp
+        years = years[:start] + new + years[start + len(old) :]
+
+    def replace(old: str, new: str) -> None:
+        nonlocal years
+        at = years.find(old)
+        if at < 0 or years.find(old, at + 1) >= 0:
+            raise GiveUp
+        years = years[:at] + new + years[at + len(old) :]
+
+    kept, now = set(had), set(has)
+    current = list(had)  # the author's papers in the years text, as it is edited
+    for i in sorted(kept - now):  # lost
+        slug, year = order[i], year_of(order[i])
+        replace(entry_of(slug, True), "")
+        if count(year) > 1:
+            recount(year, -1)
+        else:
+            found = bounds(year)
+            if found is None or years[found[0] : found[1]] != "".join(section(year, 1)):
+                raise GiveUp
+            years = years[: found[0]] + years[found[1] :]
+        current.remove(i)
+    for i in sorted(now - kept, reverse=True):  # gained, the oldest first: the next one is in place
+        slug, year = order[i], year_of(order[i])
+        line = entry_of(slug, False)
+        found = bounds(year)
+        if found is None:  # a section of its own, before the next older year's
+            lines = "".join(section(year, 1)).replace("  </ol>\n", line + "  </ol>\n", 1)
+            sections = [int(y) for y in re.findall(r'<section class="year" aria-labelledby="y(\d+)">', years)]
+            older = next((y for y in sections if y < year), None)
+            at = len(years) if older is None else years.index(opening(older))
+            years = years[:at] + lines + years[at:]
+        else:
+            later = [j for j in current if j > i]
+            if later and year_of(order[later[0]]) == year:
+                j = later[0]
+                follow = entry_of(order[j], order[j] in edited and j in kept)  # edited: replaced below
+                at = years.find(follow, found[0], found[1])
+                if at < 0:
+                    raise GiveUp
+            else:
+                at = years.rindex("  </ol>\n", found[0], found[1])
+            years = years[:at] + line + years[at:]
+            recount(year, +1)
+        current = sorted([*current, i])
+    for slug in edited:  # the entries of the others: their text, or who wrote them, changed
+        i = order.index(slug)
+        if i in kept and i in now:
+            replace(entry_of(slug, True), entry_of(slug, False))
+    if current != has:
+        raise GiveUp
+    head, tail = around(len(has), after=True)
+    return head + years + tail
+
+
 @dataclass(frozen=True, slots=True)
 class Reauthored:
     """What an edit to who wrote papers changed besides the pages it put in place itself."""
@@ -458,12 +586,14 @@ def reauthor(
     pieces: Pieces,
     put: Callable[[str, str], None],
     view_of: Callable[[str], PaperView],
+    entry_of: Callable[[str, bool], str],
 ) -> Reauthored:
     """Put an edit to who wrote the papers ``new`` (slug → the paper now) into the pages besides their own.
 
     ``text(rel)`` is a page as the last build left it, ``splice(rel, before, after)`` puts
     a piece in place of one found there, ``pieces`` takes other replacements, ``put(rel,
-    html)`` takes a page rendered whole, ``view_of(slug)`` gives a paper's brief view.
+    html)`` takes a page rendered whole, ``view_of(slug)`` gives a paper's brief view, and
+    ``entry_of(slug, before)`` its entry line on an author's page, before the edit or after.
     Raise :class:`~site_builder.patch.GiveUp` when a full build is the way.
     """
     from .facets import author_slug
@@ -504,10 +634,22 @@ def reauthor(
                 whole.append(author)
             elif lines[0] != lines[1]:
                 coauthor_lines[author] = lines
+
+    def year_of(slug: str) -> int:
+        return view_of(slug).pub.date.year
+
     for author in whole:
         positions = authorship.papers_now[author]
-        if len(positions) > WHOLE_AUTHOR_PAGES:
-            raise GiveUp
+        if len(positions) > WHOLE_AUTHOR_PAGES and authorship.papers_before[author]:
+            # too long to render (its papers read): the papers gained or lost put in (a new page
+            # has only edited papers, at most MOST_EDITED of them, and is rendered)
+            rel = f"authors/{author}/index.html"
+            page = text(rel).decode("utf-8")
+            long_page = _long_author_page(
+                site, env, authorship, author, page, people.get(author), entry_of, year_of, new
+            )
+            put(rel, long_page)
+            continue
         author_page = AuthorPage(
             authorship.names[author],
             author,

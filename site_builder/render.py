@@ -1241,7 +1241,20 @@ def authors_index_file(
 
 def author_page_file(site: Site, env: jinja2.Environment, author: AuthorPage) -> list[tuple[str, str]]:
     path = f"authors/{author.slug}/index.html"
-    return [(path, _page(env, "author.html", path, site.config, author=author, years=by_year(author.papers)))]
+    return [(path, author_page_text(site, env, author, by_year(author.papers)))]
+
+
+def author_page_text(
+    site: Site, env: jinja2.Environment, author: AuthorPage, years: Sequence[YearGroup]
+) -> str:
+    """Return an author's page showing ``years`` (their papers by year, as :func:`by_year` groups them)."""
+    path = f"authors/{author.slug}/index.html"
+    return _page(env, "author.html", path, site.config, author=author, years=years)
+
+
+def year_section(env: jinja2.Environment, group: YearGroup, root: str, brief: bool) -> str:
+    """Return one year's section of a list (``_year.html``), as a page that includes it renders it."""
+    return env.get_template("_year.html").render(group=group, root=root, brief=brief)
 
 
 @functools.lru_cache(maxsize=1 << 16)

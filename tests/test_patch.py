@@ -194,9 +194,20 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert_as_cold(site)
 
 
+@pytest.mark.parametrize("long_pages", [False, True], ids=["pages rendered", "pages edited"])
 @pytest.mark.parametrize("seed", range(6))
-def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(site: Path, seed: int) -> None:
-    """Random authors for random papers, one to three at a time: each rebuild equals a cold build."""
+def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(
+    site: Path, monkeypatch: pytest.MonkeyPatch, seed: int, long_pages: bool
+) -> None:
+    """Random authors for random papers, one to three at a time: each rebuild equals a cold build.
+
+    With ``long_pages``, every author's page is edited in place as a long one is (a lab
+    head's, with hundreds of papers), not rendered again.
+    """
+    import site_builder.reauthor
+
+    if long_pages:
+        monkeypatch.setattr(site_builder.reauthor, "WHOLE_AUTHOR_PAGES", 0)
     rng = random.Random(seed)
     names = [*PEOPLE, "Marie Curie", "Zoë Ärger", "Paul Dirac"]
     quick = 0
@@ -209,13 +220,31 @@ def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(site: Path
     assert quick >= 2  # some give up (a name shown otherwise, the selected paper): most do not
 
 
-@pytest.mark.parametrize("limit", ["WHOLE_AUTHOR_PAGES", "MOST_RELATED_PAGES"])
-def test_an_authors_edit_that_would_render_many_pages_takes_the_usual_way(
-    site: Path, monkeypatch: pytest.MonkeyPatch, limit: str
+def test_a_long_author_page_takes_the_papers_gained_and_lost_in_place(
+    site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import site_builder.reauthor
 
-    monkeypatch.setattr(site_builder.reauthor, limit, 0)
+    monkeypatch.setattr(site_builder.reauthor, "WHOLE_AUTHOR_PAGES", 0)  # every page as long as a lab head's
+    edits = [
+        ("paper-01", r"^authors: \[", "authors: ['Kurt Gödel', "),  # his first paper of 2022: a new section
+        ("paper-01", r"^authors: \['Kurt Gödel', ", "authors: ["),  # his last one of 2022: the section goes
+        ("paper-05", r"'Emmy Noether'", "'Ada Lovelace'"),  # one paper less for her, one more for Ada
+        ("paper-00", r"^authors: \[", "authors: ['Lise Meitner', "),  # her newest paper of its year
+        ("paper-33", r"^authors: \[", "authors: ['Kurt Gödel', 'Lise Meitner', 'Marie Curie', "),
+    ]
+    for slug, pattern, replacement in edits:
+        change(site, slug, pattern, replacement)
+        assert rebuild(site) == QUICK
+        assert_as_cold(site)
+
+
+def test_an_authors_edit_that_changes_many_related_lists_takes_the_usual_way(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import site_builder.reauthor
+
+    monkeypatch.setattr(site_builder.reauthor, "MOST_RELATED_PAGES", 0)
     change(site, "paper-05", r"'Emmy Noether'", "'Ada Lovelace'")  # two authors' pages, related papers
     stages = rebuild(site)
     assert stages[0] == "patching" and "reading" in stages
