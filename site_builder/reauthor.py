@@ -6,9 +6,10 @@ loses theirs), the author index and the sitemap, the filter index (authors are n
 in the order of the author facet, by their count of papers) and the related papers of the
 papers sharing an author gained or lost. :func:`reauthor` does each as a full build
 would, from what the index keeps of every paper (its authors as the pages group them, its
-tags and category) and of every author (how they are shown); when it cannot (a name
-shown otherwise, an author of the people page gaining or losing a page, too many pages to
-render) it gives up, and the build goes the usual way.
+tags and category) and of every author (how they are shown). A page too long to render
+(its papers would all be read) takes the papers gained or lost in place. When it cannot
+be sure (a name shown otherwise, an author of the people page gaining or losing a page,
+too many related lists to render) it gives up, and the build goes the usual way.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .people import Directory, Person
     from .render import Coauthors, PaperView
 
-WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole (it reads each)
+WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole; longer: edited
 MOST_RELATED_PAGES = 32  # papers whose related ones a quick rebuild finds changed (each rendered whole)
 
 
