@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .model import Publication
+    from .render import AuthorFact as Fact
     from .render import Plan
 
 # The last build's output: its folder, or the preview's files in memory (by output path)
@@ -57,9 +58,6 @@ Output = Path | Mapping[str, bytes]
 
 INDEX_FILE = "patch.pickle"
 MOST_EDITED = 16  # more edited papers than this: a full rebuild is about as quick
-
-
-Fact = tuple[str, bool, str]  # one author of a paper: page slug, lab member, name as resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,24 +97,12 @@ class Patch:
     added: tuple[str, ...] = ()  # output paths among ``write`` that the last build did not have
 
 
-def shape(pub: Publication) -> tuple[object, ...]:
-    """Return what pages other than a paper's own read of it besides its pieces (who, when, facets)."""
-    return (
-        pub.slug,
-        pub.source,
-        pub.date,
-        pub.authors,
-        pub.et_al,
-        pub.category,
-        pub.has_code,
-        pub.venue,
-        pub.tags,
-        pub.selected,
-    )
-
-
 def who_wrote(pub: Publication) -> tuple[object, ...]:
-    """Return :func:`shape` but for who wrote the paper: what a quick rebuild needs unchanged."""
+    """Return what pages other than a paper's own read of it besides its pieces and its authors.
+
+    When, where and in which facets, and whether it is selected: what a quick rebuild needs
+    unchanged (an edit to who wrote it is put in place by :mod:`.reauthor`).
+    """
     return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.venue, pub.tags, pub.selected)
 
 
@@ -134,7 +120,7 @@ def make_index(
     ``files`` are the paper files' times and sizes, ``digests`` their bytes' digests if known.
     """
     from .cite import base_key
-    from .render import LIST_HTML_LIMIT, RECENT_ON_HOME
+    from .render import LIST_HTML_LIMIT, RECENT_ON_HOME, author_facts
     from .slugs import paper_key
 
     views = plan.views
@@ -163,15 +149,7 @@ def make_index(
         warnings=tuple(w for w in warnings if w not in told),
         duplicates=duplicates,
         digests=dict(digests or {}),
-        author_facts={
-            v.pub.slug: tuple(
-                shared.setdefault(fact, fact)
-                for fact in (
-                    (a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True)
-                )
-            )
-            for v in views
-        },
+        author_facts={v.pub.slug: author_facts(v, resolve, shared) for v in views},
         facets={v.pub.slug: (v.pub.tags, v.pub.category) for v in views},
         shown={author.slug: (author.name, author.member) for author in plan.authors},
     )
@@ -489,10 +467,10 @@ def _patch(
         _note_original(rel, read, originals)
         texts[rel] = html.encode("utf-8")
 
-    def entry_of(slug: str, before: bool) -> str:
-        """Return a paper's entry line on an author's page, before the edit or after."""
+    def entry_of(slug: str, before: bool, root: str) -> str:
+        """Return a paper's brief entry line in a list of a page at ``root``, before the edit or after."""
         view = paper_view(old[slug], directory, None) if before and slug in old else view_of(slug)
-        return f"    {entry(view, '../../', True)}\n"
+        return f"    {entry(view, root, True)}\n"
 
     authors = reauthor(index, new, site, env, directory, text, splice, pieces, put, view_of, entry_of)
     full.update(authors.related)

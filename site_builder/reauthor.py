@@ -23,13 +23,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .patch import Fact, GiveUp, PatchIndex, Pieces, find_once
+from .patch import GiveUp, PatchIndex, Pieces, find_once
 
 if TYPE_CHECKING:
     import jinja2
 
     from .model import Publication, Site
     from .people import Directory, Person
+    from .render import AuthorFact as Fact
     from .render import Coauthors, PaperView
 
 WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole; longer: edited
@@ -38,10 +39,9 @@ MOST_RELATED_PAGES = 32  # papers whose related ones a quick rebuild finds chang
 
 def author_facts(pub: Publication, directory: Directory) -> tuple[Fact, ...]:
     """Return a paper's authors as :func:`~site_builder.render.author_pages` groups them."""
-    from .facets import author_slug
+    from . import render
 
-    resolve = directory.resolve
-    return tuple((author_slug(resolve(n)), directory.is_member(n), resolve(n)) for n in pub.authors)
+    return render.author_facts(render.paper_view(pub, directory, None), directory.resolve)
 
 
 class _Shown:
@@ -448,7 +448,7 @@ def _long_author_page(
     author: str,
     page: str,
     person: Person | None,
-    entry_of: Callable[[str, bool], str],
+    entry_of: Callable[[str, bool, str], str],
     year_of: Callable[[str], int],
     edited: Collection[str],
 ) -> str:
@@ -459,12 +459,17 @@ def _long_author_page(
     a gained paper's entry goes before the next of the author's papers of its year (in a
     section of its own when the year had none), a lost one's goes (with its section if it
     was the year's last), an edited paper's entry is replaced, and each year's count follows.
-    ``entry_of(slug, before)`` is a paper's entry line as this page shows it, before the
+    ``entry_of(slug, before, root)`` is a paper's entry line as this page shows it, before the
     edit or after; ``year_of(slug)`` its year (asked of the edited papers and their next only).
     """
-    from .render import AuthorPage, YearGroup, author_page_text, year_section
+    from .render import AuthorPage, YearGroup, author_page_text, root_for, year_section
 
     order = authorship.order
+    root = root_for(f"authors/{author}/index.html")
+
+    def line_of(slug: str, before: bool) -> str:
+        return entry_of(slug, before, root)
+
     had, has = authorship.papers_before[author], authorship.papers_now[author]
 
     def around(count: int, after: bool) -> tuple[str, str]:
@@ -487,7 +492,7 @@ def _long_author_page(
     def section(year: int, count: int) -> tuple[str, str]:
         """Return a year section's lines before and after its entries, for ``count`` papers."""
         papers: Any = _Counted((), count)
-        text = year_section(env, YearGroup(year, papers), "../../", True)
+        text = year_section(env, YearGroup(year, papers), root, True)
         cut = text.index("  </ol>\n")
         return text[:cut], text[cut:]
 
@@ -523,7 +528,7 @@ def _long_author_page(
     current = list(had)  # the author's papers in the years text, as it is edited
     for i in sorted(kept - now):  # lost
         slug, year = order[i], year_of(order[i])
-        replace(entry_of(slug, True), "")
+        replace(line_of(slug, True), "")
         if count(year) > 1:
             recount(year, -1)
         else:
@@ -534,7 +539,7 @@ def _long_author_page(
         current.remove(i)
     for i in sorted(now - kept, reverse=True):  # gained, the oldest first: the next one is in place
         slug, year = order[i], year_of(order[i])
-        line = entry_of(slug, False)
+        line = line_of(slug, False)
         found = bounds(year)
         if found is None:  # a section of its own, before the next older year's
             lines = "".join(section(year, 1)).replace("  </ol>\n", line + "  </ol>\n", 1)
@@ -546,7 +551,7 @@ def _long_author_page(
             later = [j for j in current if j > i]
             if later and year_of(order[later[0]]) == year:
                 j = later[0]
-                follow = entry_of(order[j], order[j] in edited and j in kept)  # edited: replaced below
+                follow = line_of(order[j], order[j] in edited and j in kept)  # edited: replaced below
                 at = years.find(follow, found[0], found[1])
                 if at < 0:
                     raise GiveUp
@@ -558,7 +563,7 @@ def _long_author_page(
     for slug in edited:  # the entries of the others: their text, or who wrote them, changed
         i = order.index(slug)
         if i in kept and i in now:
-            replace(entry_of(slug, True), entry_of(slug, False))
+            replace(line_of(slug, True), line_of(slug, False))
     if current != has:
         raise GiveUp
     head, tail = around(len(has), after=True)
@@ -587,14 +592,15 @@ def reauthor(
     pieces: Pieces,
     put: Callable[[str, str], None],
     view_of: Callable[[str], PaperView],
-    entry_of: Callable[[str, bool], str],
+    entry_of: Callable[[str, bool, str], str],
 ) -> Reauthored:
     """Put an edit to who wrote the papers ``new`` (slug → the paper now) into the pages besides their own.
 
     ``text(rel)`` is a page as the last build left it, ``splice(rel, before, after)`` puts
     a piece in place of one found there, ``pieces`` takes other replacements, ``put(rel,
     html)`` takes a page rendered whole, ``view_of(slug)`` gives a paper's brief view, and
-    ``entry_of(slug, before)`` its entry line on an author's page, before the edit or after.
+    ``entry_of(slug, before, root)`` its entry line in a list of an author's page (whose
+    links go up to the site by ``root``), before the edit or after.
     Raise :class:`~site_builder.patch.GiveUp` when a full build is the way.
     """
     from .facets import author_slug

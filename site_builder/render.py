@@ -1078,11 +1078,10 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     order; a rebuild after a title or an abstract was edited reuses the last one.
     """
     resolve = helpers.directory.resolve
-    shared: dict[tuple[str, bool, str], tuple[str, bool, str]] = {}  # one copy of each author's facts
+    shared: dict[AuthorFact, AuthorFact] = {}  # one copy of each author's facts
 
-    def facts(v: PaperView) -> tuple[tuple[str, bool, str], ...]:
-        made = ((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
-        return tuple(shared.setdefault(fact, fact) for fact in made)
+    def facts(v: PaperView) -> tuple[AuthorFact, ...]:
+        return author_facts(v, resolve, shared)
 
     groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups, _updated_author_groups)
     people = {author_slug(p.name): p for p in site.people}
@@ -1097,6 +1096,17 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
         )
         for name, slug, member, papers, coauthors in groups
     ]
+
+
+AuthorFact = tuple[str, bool, str]  # one author of a paper: page slug, lab member, name as resolved
+
+
+def author_facts(
+    v: PaperView, resolve: Callable[[str], str], shared: dict[AuthorFact, AuthorFact] | None = None
+) -> tuple[AuthorFact, ...]:
+    """Return a paper's authors as :func:`author_pages` groups them (one copy of each in ``shared``)."""
+    made = ((a.slug, a.member, resolve(n)) for a, n in zip(v.authors, v.pub.authors, strict=True))
+    return tuple(made) if shared is None else tuple(shared.setdefault(fact, fact) for fact in made)
 
 
 def _author_groups(shape: Sequence[Sequence[tuple[str, bool, str]]]) -> list[AuthorGroup]:
