@@ -381,8 +381,8 @@ def _stats_of(names: Iterable[str], stats: Mapping[str, tuple[int, int]]) -> dic
     return {name: stats[name] for name in names}
 
 
-# mtime, size, the file as read (with a digest of its bytes), its abstract's HTML
-ParsedPaper = tuple[int, int, "PaperFile", "str | None"]
+# mtime, size, the file as read (with a digest of its bytes), its abstract's HTML (UTF-8)
+ParsedPaper = tuple[int, int, "PaperFile", "bytes | None"]
 
 
 def _read_papers(
@@ -421,10 +421,10 @@ def _read_papers(
     # abstract's HTML from the cache: no Markdown, and no math converter to import for it
     markdown = MarkdownRenderer(_abstracts(cached[path.name] for path in todo if path.name in cached))
 
-    def read(i: int) -> tuple[PaperFile, str | None]:
+    def read(i: int) -> tuple[PaperFile, bytes | None]:
         paper = load_publication_file(todo[i])
         pub = paper.publication
-        return paper, markdown.render(pub.abstract) if pub is not None and pub.abstract else None
+        return paper, markdown.render_utf8(pub.abstract) if pub is not None and pub.abstract else None
 
     report("reading", 0, len(todo))
     done = run_tasks(len(todo), read, chunk=64, on_progress=lambda n: report("reading", n, len(todo)))
@@ -434,7 +434,7 @@ def _read_papers(
     return MarkdownRenderer(_abstracts(parsed.values())), parsed
 
 
-def _abstracts(entries: Iterable[ParsedPaper]) -> dict[tuple[str, bool], str]:
+def _abstracts(entries: Iterable[ParsedPaper]) -> dict[tuple[str, bool], bytes]:
     """Return the rendered abstracts of parsed papers, as :class:`MarkdownRenderer` takes them."""
     rendered = {}
     for _, _, paper, html in entries:

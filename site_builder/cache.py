@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 14
+FORMAT = 15
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save
@@ -255,7 +255,7 @@ class BuildCache:
     outputs: dict[str, bytes] = field(default_factory=dict)  # output path → digest
     folders: dict[str, int] = field(default_factory=dict)  # output folder → modification time
     summary: dict[str, Any] = field(default_factory=dict)
-    papers: dict[str, tuple[int, int, Any, str | None]] = field(default_factory=dict)  # file → parsed
+    papers: dict[str, tuple[int, int, Any, bytes | None]] = field(default_factory=dict)  # file → parsed
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)  # job → key, outputs
     complete: bool = True  # False while a rebuild updates the output in place
     related: tuple[bytes, Any, Any] | None = None  # related papers: digest of what they read, rows, that

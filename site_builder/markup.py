@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -159,22 +160,31 @@ _LINK_TAG = re.compile(r'<a href="[^"]*">')
 
 
 class MarkdownRenderer:
-    """One reusable Markdown converter with a cache of rendered text."""
+    """One reusable Markdown converter with a cache of rendered text, kept as UTF-8.
 
-    def __init__(self, cache: dict[tuple[str, bool], str] | None = None) -> None:
+    A build holds every abstract's HTML from reading to rendering (and in its cache): as
+    UTF-8 it takes half the memory of a ``str`` with one dash or accent in it (such a
+    ``str`` takes two bytes a character), and a paper's view decodes it when a page shows it.
+    """
+
+    def __init__(self, cache: Mapping[tuple[str, bool], str | bytes] | None = None) -> None:
         self._known = cache if cache is not None else {}  # HTML rendered earlier, by source text
         self._md: markdown.Markdown | None = None  # made when first needed: plain text needs none
-        self._cache: dict[tuple[str, bool], Markup] = {}
+        self._cache: dict[tuple[str, bool], bytes] = {}
 
     def render(self, text: str, *, latex: bool = True) -> Markup:
         """Return safe HTML for Markdown text; ``latex`` cleans listing leftovers and renders math."""
+        return Markup(self.render_utf8(text, latex=latex).decode("utf-8"))
+
+    def render_utf8(self, text: str, *, latex: bool = True) -> bytes:
+        """Return :meth:`render`'s HTML as UTF-8 (as it is kept)."""
         key = (text, latex)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         known = self._known.get(key)
         if known is not None:
-            self._cache[key] = known if isinstance(known, Markup) else Markup(known)  # no copy when it is
+            self._cache[key] = known if isinstance(known, bytes) else known.encode("utf-8")
             return self._cache[key]
         maths: list[str] = []
 
@@ -194,8 +204,7 @@ class MarkdownRenderer:
             out = md.convert(source)
         if maths:
             out = _PLACEHOLDER_RE.sub(lambda m: _math_to_mathml(maths[int(m.group(1))]), out)
-        result = Markup(UNPRINTABLE.sub("", out))
-        self._cache[key] = result
+        result = self._cache[key] = UNPRINTABLE.sub("", out).encode("utf-8")
         return result
 
     def _markdown(self) -> markdown.Markdown:
@@ -205,10 +214,6 @@ class MarkdownRenderer:
 
             self._md = converter()
         return self._md
-
-    def cache(self) -> dict[tuple[str, bool], str]:
-        """Return what this renderer rendered (or reused), to keep for the next build."""
-        return {key: str(html) for key, html in self._cache.items()}
 
     def plain(self, text: str) -> str:
         """Return the text of Markdown with LaTeX leftovers cleaned, for meta descriptions."""

@@ -91,7 +91,7 @@ class Patch:
     write: dict[str, bytes]  # output path → new content (only files whose bytes changed)
     remove: tuple[str, ...]  # output paths no longer produced (a paper's renamed citation files)
     jobs: dict[str, tuple[str, ...] | None]  # jobs whose files changed → their outputs, if they changed
-    papers: dict[str, tuple[int, int, Any, str | None]]  # edited paper files, as read
+    papers: dict[str, tuple[int, int, Any, bytes | None]]  # edited paper files, as read
     index: dict[str, dict[str, Any]]  # what changed in the tables of the index, by table (None: removed)
     warnings: tuple[Problem, ...]  # as a full rebuild's check would give them
     added: tuple[str, ...] = ()  # output paths among ``write`` that the last build did not have
@@ -320,7 +320,7 @@ def _patch(
     )
     from .slugs import paper_key
 
-    rendered: dict[tuple[str, bool], str] = {}  # the edited papers' old abstracts, as the cache has them
+    rendered: dict[tuple[str, bool], bytes] = {}  # the edited papers' old abstracts, as the cache has them
     folder = project / CONTENT_DIR / PUBLICATIONS_DIR
     pages = _PaperPages(index.order)
     known = set(static_files(project))
@@ -329,7 +329,7 @@ def _patch(
     base_keys, same = dict(index.base_keys), dict(index.same_paper)
     old: dict[str, Publication] = {}
     new: dict[str, Publication] = {}
-    papers: dict[str, tuple[int, int, PaperFile, str | None]] = {}
+    papers: dict[str, tuple[int, int, PaperFile, bytes | None]] = {}
     for name in changed:
         slug = name.rpartition(".")[0]
         cached = old_entry(name)
@@ -378,7 +378,7 @@ def _patch(
             mtime,
             size,
             paper,
-            markdown.render(after.abstract) if after and after.abstract else None,
+            markdown.render_utf8(after.abstract) if after and after.abstract else None,
         )
 
     publications: dict[str, Publication] = dict(new)

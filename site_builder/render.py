@@ -63,8 +63,13 @@ class PaperView:
     pub: Publication
     path: str  # relative to the site root, e.g. "publications/2023-xue-egocentric/"
     authors: tuple[AuthorView, ...]
-    abstract_html: Markup
+    abstract_utf8: bytes  # its HTML, as the Markdown renderer keeps it (b"": none, or a brief view)
     category_name: str | None
+
+    @property
+    def abstract_html(self) -> Markup:
+        """Return the abstract's HTML."""
+        return Markup(self.abstract_utf8.decode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +256,7 @@ def paper_view(pub: Publication, directory: Directory, markdown: MarkdownRendere
         pub=pub,
         path=f"publications/{pub.slug}/",
         authors=tuple(authors),
-        abstract_html=markdown.render(pub.abstract) if pub.abstract and markdown else Markup(""),
+        abstract_utf8=markdown.render_utf8(pub.abstract) if pub.abstract and markdown else b"",
         category_name=category_name(pub.category) if pub.category else None,
     )
 

@@ -371,12 +371,12 @@ class Preview:
             self._index = make_index(renderer.plan, "", "", dict(self._index_files), {}, ())
         index = self._index
 
-        def old_entry(name: str) -> tuple[int, int, PaperFile, str | None] | None:
+        def old_entry(name: str) -> tuple[int, int, PaperFile, bytes | None] | None:
             paper = self._papers.get(folder / name)
             if paper is None:
                 return None
             pub = paper.publication
-            shown = renderer.markdown.render(pub.abstract) if pub is not None and pub.abstract else None
+            shown = renderer.markdown.render_utf8(pub.abstract) if pub is not None and pub.abstract else None
             return (*index.files[name], paper, shown)
 
         def held(name: str) -> Publication | None:
