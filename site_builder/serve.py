@@ -69,7 +69,7 @@ from .loader import PaperFile, assemble_publications, load_publication_file, pub
 from .markup import MarkdownRenderer
 from .model import Publication, Site
 from .patch import PatchIndex, edited_papers, make_index, quick_patch, who_wrote
-from .render import Fragments, Plan, make_environment, plan_site
+from .render import Fragments, Plan, keep_full_entries, make_environment, plan_site
 
 WATCHED = (CONFIG_FILE, CONTENT_DIR, "templates", "static")
 POLL_MIN = 0.05  # seconds between scans; more when a scan itself is slow (10,000 files)
@@ -136,6 +136,9 @@ def _is_paper(rel: str) -> bool:
 # ---------------------------------------------------------------- rendering
 
 
+PREVIEW_FULL_ENTRIES = 16 << 20  # bytes of full list entries the preview keeps from one render to the next
+
+
 class Renderer:
     """Render a site to ``{path: bytes}``; a job whose key did not change keeps its last outputs.
 
@@ -145,6 +148,7 @@ class Renderer:
     """
 
     def __init__(self, project: Path, markdown: MarkdownRenderer | None = None) -> None:
+        keep_full_entries(PREVIEW_FULL_ENTRIES)
         self.env = make_environment(theme_dirs(project, "templates"))
         self.markdown = markdown or MarkdownRenderer()
         self.fragments = Fragments()
