@@ -118,6 +118,11 @@ def search_text(pub: Publication) -> str:
     return f"{fold(head)} | {' '.join(words)}"
 
 
+def facet_order(value: str) -> tuple[str, str]:
+    """Return the sort key of venues and tags: folded, then as written (``iccv`` and ``ICCV`` alike)."""
+    return fold(value), value
+
+
 def index_row(pub: Publication, category: int, venue: int, tags: list[int]) -> list[Any]:
     """Return a paper's row of the index, given the positions of its facets in the vocabularies."""
     flags = (FLAG_CODE if pub.has_code else 0) | (FLAG_SELECTED if pub.selected else 0)
@@ -147,8 +152,8 @@ def publication_index(
     authors = author_vocabulary(papers, members, directory)
     author_ix = authors.index()
     categories = Vocabulary(tuple(sorted({p.category for p in papers if p.category})))
-    venues = Vocabulary(tuple(sorted({p.venue for p in papers if p.venue}, key=fold)))
-    tags = Vocabulary(tuple(sorted({t for p in papers for t in p.tags}, key=fold)))
+    venues = Vocabulary(tuple(sorted({p.venue for p in papers if p.venue}, key=facet_order)))
+    tags = Vocabulary(tuple(sorted({t for p in papers for t in p.tags}, key=facet_order)))
     cat_ix, venue_ix, tag_ix = categories.index(), venues.index(), tags.index()
     vocabularies = (authors, categories, venues, tags, directory)
     if _VOCABULARIES["last"] != vocabularies:  # rows hold indexes into these: new ones, new rows

@@ -387,6 +387,28 @@ def test_two_builds_are_byte_identical_and_match_the_cli(tmp_path: Path) -> None
     assert [k for k in a if a[k] != c[k]] == []
 
 
+def test_venues_and_tags_folded_alike_are_in_one_order_whatever_the_hash_seed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    for i, (venue, tag) in enumerate(
+        [("iccv 2021", "Vision"), ("ICCV 2021", "vision"), ("Iccv 2021", "VISION")]
+    ):
+        write_paper(
+            project,
+            f"2021-paper-{i}",
+            f"title: Paper {i}\nauthors: [Ada Lovelace]\ndate: 2021-01-0{i + 1}\n"
+            f"venue: {venue}\ntags: [{tag}]\n",
+        )
+    pages = []
+    for seed in ("1", "2", "3", "4"):  # sets of strings iterate in another order under each seed
+        out = tmp_path / f"out-{seed}"
+        done = run_cli("--root", project, "build", "--out", out, cwd=tmp_path, env={"PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        pages.append((out / "publications" / "index.html").read_text(encoding="utf-8"))
+    assert all(page == pages[0] for page in pages)
+    assert '"venues":["ICCV 2021","Iccv 2021","iccv 2021"]' in pages[0]  # folded alike: then as written
+    assert '"tags":["VISION","Vision","vision"]' in pages[0]
+
+
 # --- failures leave the output alone ------------------------------------------------------
 
 
