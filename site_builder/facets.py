@@ -139,9 +139,12 @@ def index_row(pub: Publication, category: int, venue: int, tags: list[int]) -> l
     ]
 
 
-def row_with_text(row: list[Any], pub: Publication) -> list[Any]:
-    """Return the row of ``pub`` given the row of an older version of it with the same facets."""
-    return index_row(pub, row[4], row[5], row[6])
+def row_with_text(row: list[Any], pub: Publication, venue: int | None = None) -> list[Any]:
+    """Return the row of ``pub`` given the row of an older version of it with the same facets.
+
+    ``venue``: the position of its venue in the vocabulary, when that changed.
+    """
+    return index_row(pub, row[4], row[5] if venue is None else venue, row[6])
 
 
 def publication_index(

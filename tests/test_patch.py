@@ -120,6 +120,12 @@ QUICK = ["patching", "saving the cache"]
         # the paper's citation key and those of its old and new clash group, and the duplicates' check
         ("paper-35", r"^authors: \[", "authors: ['Zoë Ärger', 'Marie Curie', "),  # the newest: home, feed
         ("paper-12", r"'Kurt Gödel'", "'Kurt Gödel', 'Kurt Gödel'"),  # twice on one paper
+        # where it appeared: the venue facet's counts, and its numbering when a venue comes or goes
+        ("paper-05", r'^venue: "ACL 2023"', 'venue: "CVPR 2021"'),  # to another venue of the site
+        ("paper-05", r'^venue: "', 'venue: "Workshop at '),  # a venue new to the site
+        ("paper-05", r'^venue: "', 'venue: "AAAI at '),  # new, and first in the facet
+        ("paper-05", r'^venue: ".*"\n', ""),  # no venue any more
+        ("paper-34", r'^venue: ".*"\n', 'venue: "acl 2023"\n'),  # folded as ACL 2023, but another venue
     ],
 )
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
@@ -162,7 +168,6 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
         ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
         ("paper-05", r"^tags: \[", "tags: [new, "),  # facets
-        ("paper-05", r"^venue: \"", 'venue: "Workshop at '),  # facets
         ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
     ],
 )
@@ -172,6 +177,26 @@ def test_an_edit_to_the_site_shape_takes_the_usual_way(
     change(site, slug, pattern, replacement)
     stages = rebuild(site)
     assert stages[0] == "patching" and "reading" in stages
+    assert_as_cold(site)
+
+
+def test_venue_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
+    steps = [
+        ("paper-05", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # new, and last in the facet
+        ("paper-06", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # joins it
+        ("paper-05", r'^venue: ".*"', 'venue: "Alpha Workshop"'),  # leaves it for a new first one
+        ("paper-06", r'^venue: ".*"', 'venue: "Beta Workshop"'),  # the last paper leaves: its box goes
+        ("paper-05", r'^venue: ".*"', 'venue: "Beta Workshop"'),  # and the first new one's
+        ("paper-05", r'^venue: ".*"', 'venue: "CVPR 2021"'),
+        ("paper-06", r'^venue: ".*"', 'venue: "CVPR 2021"'),  # every venue as a cold build has them
+    ]
+    for slug, pattern, replacement in steps:
+        change(site, slug, pattern, replacement)
+        assert rebuild(site) == QUICK, (slug, replacement)
+        assert_as_cold(site)
+    change(site, "paper-07", r'^venue: ".*"', 'venue: "Gamma"')  # two at once, one of them selected
+    change(site, "paper-08", r'^venue: ".*"', 'venue: "Gamma"')
+    assert "reading" in rebuild(site)
     assert_as_cold(site)
 
 
@@ -297,7 +322,7 @@ def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
     monkeypatch.setattr(site_builder.build, "run_tasks", counting)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
-    change(site, "paper-005", r"^venue: \"", 'venue: "Workshop at ')  # the lists' facets change
+    change(site, "paper-005", r"^tags: \[", "tags: [new, ")  # the lists' facets change
     assert "reading" in rebuild(site)
     assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
     assert_as_cold(site)
@@ -823,6 +848,8 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     assert SPLICED in preview.edit("paper-06", r"^authors: \[", "authors: ['Marie Curie', ")  # who wrote it
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-05", r"things number", "stuff number")  # from the new render
+    assert SPLICED in preview.edit("paper-09", r'^venue: "', 'venue: "Workshop at ')  # a new venue
+    preview.assert_as_cold()
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-00", r"^title: \"Learning", 'title: "Teaching')  # renamed files
     assert SPLICED in preview.edit("paper-00", r"^title: \"Teaching", 'title: "Learning')  # and back
