@@ -9,8 +9,8 @@ each, and prints wall-time medians, the ratio to Hugo pair by pair, peak memory 
 process tree (RSS and PSS summed over the build's processes, sampled from /proc every
 20 ms and 0.5 s), output size and file count; then site_builder's rebuilds with its cache: nothing
 changed, every paper file touched with its bytes unchanged (as a checkout or a restored CI
-cache leaves them), one paper's title edited (a quick rebuild) and one paper's authors
-edited (the usual rebuild). Machines here are noisy: quote the medians and
+cache leaves them), and one paper's title, authors and venue edited (quick rebuilds, each
+in turn; the venue a new one). Machines here are noisy: quote the medians and
 ratios measured in one run, not one time. Before timing a size, every source file of both
 sites is read once, so that neither tool's first run waits for the disk. With --floor, it
 also times writing site_builder's output files alone, with two processes and no rendering
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -280,7 +281,7 @@ def main() -> int:
             retouched.append(timed(build, cwd=REPO)[0])
         paper = papers[n // 2]
         original = paper.read_text(encoding="utf-8")
-        edits, reshaped = [], []
+        edits, reshaped, venues = [], [], []
         try:
             # a new title: the paper's text (a quick rebuild, patch.py; the first one also changes
             # its citation key, and so the keys of the papers that shared its old one)
@@ -294,17 +295,27 @@ def main() -> int:
                     original.replace("authors: [", f'authors: ["New Author {i}", ', 1), encoding="utf-8"
                 )
                 reshaped.append(timed(build, cwd=REPO)[0])
+            # a venue new to the site: the venue facet gets a checkbox, and the filter index's
+            # venues are numbered anew (a quick rebuild as well, since 2026-11-25)
+            for i in range(args.runs):
+                moved = re.sub(r"^venue: .*$", f'venue: "A New Venue {i}"', original, count=1, flags=re.M)
+                if moved == original:
+                    moved = original.replace("authors: [", f'venue: "A New Venue {i}"\nauthors: [', 1)
+                paper.write_text(moved, encoding="utf-8")
+                venues.append(timed(build, cwd=REPO)[0])
         finally:
             paper.write_text(original, encoding="utf-8")
         hugo_median = statistics.median(r[0] for r in hugo)
         warm_median, edit_median = statistics.median(warm), statistics.median(edits)
         reshaped_median, touched_median = statistics.median(reshaped), statistics.median(retouched)
+        venue_median = statistics.median(venues)
         print(
             f"{n:>7} | rebuild, nothing changed: {warm_median:.2f} s ({warm_median / hugo_median:.3f}x "
             f"Hugo's full build); every paper file touched: {touched_median:.2f} s "
             f"({touched_median / hugo_median:.3f}x); one paper's title edited: {edit_median:.2f} s "
             f"({edit_median / hugo_median:.3f}x); one paper's authors edited: {reshaped_median:.2f} s "
-            f"({reshaped_median / hugo_median:.2f}x)",
+            f"({reshaped_median / hugo_median:.2f}x); its venue edited: {venue_median:.2f} s "
+            f"({venue_median / hugo_median:.3f}x)",
             flush=True,
         )
     shutil.rmtree(outputs, ignore_errors=True)
