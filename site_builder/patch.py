@@ -28,8 +28,10 @@ memory the same way.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -500,7 +502,7 @@ def _patch(
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
-    _splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()})
+    _splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
     for slug in sorted({*new, *rekeyed}):
         splice(
             "publications.bib",
@@ -658,6 +660,7 @@ def _splice_rows(
     pieces: Pieces,
     env: jinja2.Environment,
     edits: Mapping[str, tuple[Publication, Publication]],
+    order: Sequence[str],
 ) -> None:
     """Replace the edited papers' rows of the filter index (slug → before, after), and the venue facet.
 
@@ -665,7 +668,7 @@ def _splice_rows(
     site gets a checkbox in its place, one no paper has any more loses it. Then the
     venues' numbering changes, and with it every row that names a venue after them.
     """
-    from .facets import FacetOption, facet_order, row_with_text
+    from .facets import FacetOption, facet_order
     from .render import script_json
 
     moves = [(b.venue, a.venue) for b, a in edits.values() if b.venue != a.venue]
@@ -674,7 +677,7 @@ def _splice_rows(
             _splice_row(text, pieces, slug, before, after)
         return
     page = text(LIST_PAGE)
-    vocabulary, (names_at, names_end) = _inline_array(page, b'"venues":')
+    vocabulary, (names_at, names_end) = _inline_array(page, b'"venues":', b',"tags":[')
     if not vocabulary or list(vocabulary) != sorted(vocabulary, key=facet_order):
         raise GiveUp
     chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
@@ -711,32 +714,49 @@ def _splice_rows(
         for slug, (before, after) in edits.items():
             _splice_row(text, pieces, slug, before, after, position[after.venue] if after.venue else -1)
         return
-    # the venues numbered anew: every row, rewritten from the index as it was
+    # the venues numbered anew: in every other row, its venue's number (as text, no JSON)
     pieces.replace(LIST_PAGE, names_at, names_end, script_json(now).encode("utf-8"))
-    rows, (rows_at, rows_end) = _inline_array(page, b'"papers":')
     renumber = {i: position.get(venue, -1) for i, venue in enumerate(vocabulary)}
     renumber[-1] = -1
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) < 7 or row[5] not in renumber:
-            raise GiveUp
-        edit = edits.get(row[0])
-        if edit is None:
-            rows[i] = [*row[:5], renumber[row[5]], *row[6:]]
+    rows_at = find_once(page, b'"papers":[') + len(b'"papers":[')
+    rows_end = find_once(page, b',"authors":[', rows_at)
+    was = {venue: i for i, venue in enumerate(vocabulary)}
+    numbers = {b"%d" % i: b"%d" % position.get(venue, -1) for i, venue in enumerate(vocabulary)}
+    numbers[b"-1"] = b"-1"
+    heads = _ROW_HEAD.finditer(page, rows_at, rows_end)
+    for slug, row in itertools.zip_longest(order, heads):
+        if (
+            slug is None
+            or row is None
+            or (row[1] != b'"%s"' % slug.encode() and row[1] != script_json(slug).encode("utf-8"))
+        ):
+            raise GiveUp  # a row not found, or found twice: not the index a build writes
+        edit = edits.get(slug)
+        if edit is not None:
+            if row[2] != b"%d" % was.get(edit[0].venue or "", -1):
+                raise GiveUp
             continue
-        before, after = edit
-        was = vocabulary.index(before.venue) if before.venue in vocabulary else -1
-        if row_with_text(row, before) != row or row[5] != was or (before.venue is not None and was < 0):
+        number = numbers.get(row[2])
+        if number is None:
             raise GiveUp
-        rows[i] = row_with_text(row, after, position[after.venue] if after.venue else -1)
-    pieces.replace(LIST_PAGE, rows_at, rows_end, script_json(rows).encode("utf-8"))
+        if number != row[2]:
+            pieces.replace(LIST_PAGE, row.start(2), row.end(2), number)
+    for slug, (before, after) in edits.items():
+        _splice_row(text, pieces, slug, before, after, position[after.venue] if after.venue else -1)
 
 
-def _inline_array(page: bytes, key: bytes) -> tuple[list[Any], tuple[int, int]]:
-    """Return the array after ``key`` in the filter index inlined in the list page, and where it is."""
+# The start of a paper's row in the filter index, to its venue's number: its slug, title and
+# date (JSON strings: no quote unescaped), "et al.", the numbers of its category and venue.
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_ROW_HEAD = re.compile(rb"\[(" + _STRING + rb")," + _STRING + rb',"[^"]*",[01],-?\d+,(-?\d+),')
+
+
+def _inline_array(page: bytes, key: bytes, until: bytes) -> tuple[list[Any], tuple[int, int]]:
+    """Return the array after ``key``, before ``until``, in the list page's filter index, and where it is."""
     from .render import script_json
 
     start = find_once(page, key + b"[") + len(key)
-    end = page.index(b"</script>", start)
+    end = find_once(page, until, start)
     try:
         value, _ = json.JSONDecoder().raw_decode(page[start:end].decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
