@@ -139,12 +139,14 @@ def index_row(pub: Publication, category: int, venue: int, tags: list[int]) -> l
     ]
 
 
-def row_with_text(row: list[Any], pub: Publication, venue: int | None = None) -> list[Any]:
+def row_with_text(
+    row: list[Any], pub: Publication, venue: int | None = None, tags: list[int] | None = None
+) -> list[Any]:
     """Return the row of ``pub`` given the row of an older version of it with the same facets.
 
-    ``venue``: the position of its venue in the vocabulary, when that changed.
+    ``venue``, ``tags``: the positions of its venue and tags in the vocabularies, when they changed.
     """
-    return index_row(pub, row[4], row[5] if venue is None else venue, row[6])
+    return index_row(pub, row[4], row[5] if venue is None else venue, row[6] if tags is None else tags)
 
 
 def publication_index(

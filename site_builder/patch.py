@@ -1,21 +1,22 @@
-"""Quick rebuilds: when only the text, authors or venue of a few papers changed, put new pieces in the pages.
+"""Quick rebuilds: when only the text, authors, venue or tags of a few papers changed, splice in new pieces.
 
 A rebuild that reads every paper, checks the whole site and plans every page costs about
 two seconds at 10,000 papers before it renders the few pages an edit changed. But an edit
 to a paper's text (its title, abstract, links, affiliations), not to when it was
-published or its tags and category, leaves the site's shape as it was: the same pages list the same
-papers in the same order (papers of one day are in file-name order, so a new title moves
-nothing). Each list page showing the paper then differs from the last build only in that
-paper's pieces: its entry, its row of the filter index, its search text, its BibTeX entry.
+published or its category, leaves the site's shape as it was: the same pages list the
+same papers in the same order (papers of one day are in file-name order, so a new title
+moves nothing). Each list page showing the paper then differs from the last build only in
+that paper's pieces: its entry, its row of the filter index, its search text, its BibTeX
+entry.
 
 So a quick rebuild renders the old and the new piece of each edited paper, finds the old
 one in each page that shows it (exactly once, or it gives up), and puts the new one in its
 place; so does the pager of each neighbouring paper's page, which shows its title. The
 paper's own page and the feed are rendered again in full. An edit to who wrote a paper
 changes its authors' pages, the author index, the sitemap, the filter index's authors and
-some related papers too: :mod:`.reauthor` puts those in place. An edit to where it appeared
-changes the venue facet's counts too, and when a venue comes or goes, the venues'
-numbering in the filter index (:func:`_splice_rows`). Everything else is left as it is.
+some related papers too: :mod:`.reauthor` puts those in place. An edit to where it
+appeared or how it is tagged changes the filters' checkboxes and numbering
+(:mod:`.refacet`), and a tags edit some related papers too. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
 order, related papers, authors, tags and citation keys. Whenever a quick rebuild cannot
@@ -28,10 +29,8 @@ memory the same way.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,13 +101,13 @@ class Patch:
 
 
 def who_wrote(pub: Publication) -> tuple[object, ...]:
-    """Return what pages other than a paper's own read of it besides its pieces, authors and venue.
+    """Return what pages other than a paper's own read of it besides its pieces, authors, venue and tags.
 
-    When, in which facets, and whether it is selected: what a quick rebuild needs unchanged
-    (an edit to who wrote it is put in place by :mod:`.reauthor`, one to its venue by
-    :func:`_splice_rows`).
+    When, in which category, with code or not, and whether it is selected: what a quick
+    rebuild needs unchanged (an edit to who wrote it is put in place by :mod:`.reauthor`,
+    one to its venue or tags by :mod:`.refacet`).
     """
-    return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.tags, pub.selected)
+    return (pub.slug, pub.source, pub.date, pub.category, pub.has_code, pub.selected)
 
 
 def make_index(
@@ -306,6 +305,7 @@ def _patch(
     from .markup import MarkdownRenderer
     from .people import make_directory
     from .reauthor import reauthor
+    from .refacet import splice_rows
     from .render import (
         FEED_SIZE,
         LIST_HTML_LIMIT,
@@ -502,7 +502,7 @@ def _patch(
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
-    _splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
+    splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
     for slug in sorted({*new, *rekeyed}):
         splice(
             "publications.bib",
@@ -647,178 +647,6 @@ def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dic
     """Note a file's bytes as the last build left them, once (None when the last build had none)."""
     if rel not in originals:
         originals[rel] = read(rel)
-
-
-ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is looked for
-
-
-LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
-
-
-def _splice_rows(
-    text: Callable[[str], bytes],
-    pieces: Pieces,
-    env: jinja2.Environment,
-    edits: Mapping[str, tuple[Publication, Publication]],
-    order: Sequence[str],
-) -> None:
-    """Replace the edited papers' rows of the filter index (slug → before, after), and the venue facet.
-
-    When a venue gained or lost a paper, its checkbox's count changes; a venue new to the
-    site gets a checkbox in its place, one no paper has any more loses it. Then the
-    venues' numbering changes, and with it every row that names a venue after them.
-    """
-    from .facets import FacetOption, facet_order
-    from .render import script_json
-
-    moves = [(b.venue, a.venue) for b, a in edits.values() if b.venue != a.venue]
-    if not moves:
-        for slug, (before, after) in edits.items():
-            _splice_row(text, pieces, slug, before, after)
-        return
-    page = text(LIST_PAGE)
-    vocabulary, (names_at, names_end) = _inline_array(page, b'"venues":', b',"tags":[')
-    if not vocabulary or list(vocabulary) != sorted(vocabulary, key=facet_order):
-        raise GiveUp
-    chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
-    begin = find_once(page, b'<fieldset class="facet" id="facet-venue">')
-    end = page.index(b"</fieldset>", begin)
-    involved = sorted({venue for move in moves for venue in move if venue}, key=facet_order)
-    spans = {venue: _chip_span(page, chip, venue, begin, end) for venue in involved}
-    counts = {venue: span[2] if span else 0 for venue, span in spans.items()}
-    if any((venue in vocabulary) != bool(spans[venue]) for venue in involved):
-        raise GiveUp
-    for left, joined in moves:
-        if left:
-            counts[left] -= 1
-        if joined:
-            counts[joined] += 1
-    if any(n < 0 for n in counts.values()):
-        raise GiveUp
-    gone = {venue for venue in involved if counts[venue] == 0}
-    now = sorted({*vocabulary, *involved} - gone, key=facet_order)
-    if not now:
-        raise GiveUp  # no venue left: the facet goes (the usual rebuild)
-    position = {venue: i for i, venue in enumerate(now)}
-    options_end = page.rindex(b"</div>", begin, end)
-    for venue in involved:  # in the facet's order: new checkboxes at one place go in that order
-        span = spans[venue]
-        html = b"" if venue in gone else str(chip("venue", FacetOption(venue, venue, counts[venue]))).encode()
-        if span:
-            pieces.replace(LIST_PAGE, span[0], span[1], html)
-            continue
-        later = [other for other in now[position[venue] + 1 :] if other in vocabulary and other not in gone]
-        at = _chip_span(page, chip, later[0], begin, end)[0] if later else options_end  # type: ignore[index]
-        pieces.replace(LIST_PAGE, at, at, html)
-    if now == list(vocabulary):
-        for slug, (before, after) in edits.items():
-            _splice_row(text, pieces, slug, before, after, position[after.venue] if after.venue else -1)
-        return
-    # the venues numbered anew: in every other row, its venue's number (as text, no JSON)
-    pieces.replace(LIST_PAGE, names_at, names_end, script_json(now).encode("utf-8"))
-    renumber = {i: position.get(venue, -1) for i, venue in enumerate(vocabulary)}
-    renumber[-1] = -1
-    rows_at = find_once(page, b'"papers":[') + len(b'"papers":[')
-    rows_end = find_once(page, b',"authors":[', rows_at)
-    was = {venue: i for i, venue in enumerate(vocabulary)}
-    numbers = {b"%d" % i: b"%d" % position.get(venue, -1) for i, venue in enumerate(vocabulary)}
-    numbers[b"-1"] = b"-1"
-    heads = _ROW_HEAD.finditer(page, rows_at, rows_end)
-    for slug, row in itertools.zip_longest(order, heads):
-        if (
-            slug is None
-            or row is None
-            or (row[1] != b'"%s"' % slug.encode() and row[1] != script_json(slug).encode("utf-8"))
-        ):
-            raise GiveUp  # a row not found, or found twice: not the index a build writes
-        edit = edits.get(slug)
-        if edit is not None:
-            if row[2] != b"%d" % was.get(edit[0].venue or "", -1):
-                raise GiveUp
-            continue
-        number = numbers.get(row[2])
-        if number is None:
-            raise GiveUp
-        if number != row[2]:
-            pieces.replace(LIST_PAGE, row.start(2), row.end(2), number)
-    for slug, (before, after) in edits.items():
-        _splice_row(text, pieces, slug, before, after, position[after.venue] if after.venue else -1)
-
-
-# The start of a paper's row in the filter index, to its venue's number: its slug, title and
-# date (JSON strings: no quote unescaped), "et al.", the numbers of its category and venue.
-_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
-_ROW_HEAD = re.compile(rb"\[(" + _STRING + rb")," + _STRING + rb',"[^"]*",[01],-?\d+,(-?\d+),')
-
-
-def _inline_array(page: bytes, key: bytes, until: bytes) -> tuple[list[Any], tuple[int, int]]:
-    """Return the array after ``key``, before ``until``, in the list page's filter index, and where it is."""
-    from .render import script_json
-
-    start = find_once(page, key + b"[") + len(key)
-    end = find_once(page, until, start)
-    try:
-        value, _ = json.JSONDecoder().raw_decode(page[start:end].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise GiveUp from None
-    encoded = script_json(value).encode("utf-8")
-    if not isinstance(value, list) or page[start : start + len(encoded)] != encoded:
-        raise GiveUp  # not as a build writes it
-    return value, (start, start + len(encoded))
-
-
-def _chip_span(page: bytes, chip: Any, venue: str, begin: int, end: int) -> tuple[int, int, int] | None:
-    """Return where a venue's checkbox is in the facet (``page[begin:end]``), and the count it shows."""
-    from .facets import FacetOption
-
-    marker = 9_876_543_210  # no venue's count: the checkbox's text up to its count, and after it
-    head, _, tail = str(chip("venue", FacetOption(venue, venue, marker))).encode().partition(b"%d" % marker)
-    start = page.find(head, begin, end)
-    if start < 0:
-        return None
-    digits = start + len(head)
-    stop = digits
-    while page[stop : stop + 1].isdigit():
-        stop += 1
-    if stop == digits or page[stop : stop + len(tail)] != tail:
-        raise GiveUp
-    count = int(page[digits:stop])
-    whole = str(chip("venue", FacetOption(venue, venue, count))).encode()
-    if find_once(page, whole, begin, end) != start:
-        raise GiveUp
-    return start, start + len(whole), count
-
-
-def _splice_row(
-    text: Callable[[str], bytes],
-    pieces: Pieces,
-    slug: str,
-    before: Publication,
-    after: Publication,
-    venue: int | None = None,
-) -> None:
-    """Replace a paper's row of the filter index in the list page (``venue``: its venue's new number)."""
-    from .facets import row_with_text
-    from .render import script_json
-
-    rel = LIST_PAGE
-    page = text(rel)
-    start = find_once(page, ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8"))
-    window = page[start : start + ROW_WINDOW].decode("utf-8", errors="ignore")
-    try:
-        row, end = json.JSONDecoder().raw_decode(window)
-    except ValueError:
-        raise GiveUp from None
-    old_text = window[:end].encode("utf-8")
-    if (
-        not isinstance(row, list)
-        or row_with_text(row, before) != row
-        or old_text != script_json(row).encode()
-    ):
-        raise GiveUp
-    new_text = script_json(row_with_text(row, after, venue)).encode("utf-8")
-    if new_text != old_text:
-        pieces.replace(rel, start, start + len(old_text), new_text)
 
 
 def _splice_keys(text: Callable[[str], bytes], pieces: Pieces, changes: list[tuple[int, str, str]]) -> None:

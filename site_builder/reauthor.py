@@ -4,7 +4,8 @@ A new author, or one gone, changes more than the paper's pieces: the pages of it
 (their papers and co-authors; a new author's page is made, an author left without papers
 loses theirs), the author index and the sitemap, the filter index (authors are numbered
 in the order of the author facet, by their count of papers) and the related papers of the
-papers sharing an author gained or lost. :func:`reauthor` does each as a full build
+papers sharing an author gained or lost (after an edit to a paper's tags, :func:`reauthor`
+finds again those of the papers sharing a tag gained or lost too). :func:`reauthor` does each as a full build
 would, from what the index keeps of every paper (its authors as the pages group them, its
 tags and category) and of every author (how they are shown). A page too long to render
 (its papers would all be read) takes the papers gained or lost in place. When it cannot
@@ -99,6 +100,8 @@ class _Authorship:
     def positions(self, authors: Iterable[str], after: bool = True) -> dict[str, list[int]]:
         """Return the papers of some authors (positions in the site's order), after the edit or before it."""
         papers: dict[str, list[int]] = {author: [] for author in authors}
+        if not papers:
+            return papers
         for i, slug in enumerate(self.order):
             for fact in self.facts(i, after) if slug in self.now else self.before[slug]:
                 bucket = papers.get(fact[0])
@@ -158,38 +161,56 @@ class _Authorship:
 
 
 def _related_now(
-    index: PatchIndex, authorship: _Authorship, reshaped: Sequence[str]
+    index: PatchIndex,
+    authorship: _Authorship,
+    reshaped: Sequence[str],
+    retagged: Mapping[str, tuple[str, ...]],
 ) -> dict[str, tuple[str, ...]]:
-    """Return the related papers that changed, by slug, after the edit to who wrote the papers ``reshaped``.
+    """Return the related papers that changed, by slug, after an edit to who wrote papers or their tags.
 
     As :func:`~site_builder.render.related_papers` updates them: the papers of each author
-    a paper gained or lost find theirs again, from the lists of papers by author, tag and
-    category that their rows read (made for those only).
+    a paper gained or lost (``reshaped``: the papers whose authors changed), and those of
+    each tag it gained or lost (``retagged``: slug → the paper's tags now), find theirs
+    again, from the lists of papers by author, tag and category that their rows read.
     """
     from .render import RelatedIndex
 
     order = index.order
-    affected = {order.index(slug) for slug in reshaped}
+    position = {slug: order.index(slug) for slug in (*reshaped, *retagged)}
+    affected = set(position.values())
     for slug in reshaped:
-        gained_or_lost = {fact[0] for fact in index.author_facts[slug]} ^ {
-            fact[0] for fact in authorship.now[slug]
-        }
-        for author in gained_or_lost:
-            affected.update(authorship.papers_now[author])
-    shape = {
-        i: (order[i], [fact[0] for fact in authorship.facts(i)], *index.facets[order[i]]) for i in affected
-    }
-    by_author = authorship.positions({author for facts in shape.values() for author in facts[1]})
-    tags = {tag for facts in shape.values() for tag in facts[2]}
-    categories = {facts[3] for facts in shape.values() if facts[3]}
-    by_tag: dict[str, list[int]] = {tag: [] for tag in tags}
-    by_category: dict[str, list[int]] = {category: [] for category in categories}
+        before = {fact[0] for fact in index.author_facts[slug]}
+        now = {fact[0] for fact in authorship.now[slug]}
+        for author in now - before:
+            affected.update(_around(authorship.papers_now[author], position[slug]))
+        for author in before - now:
+            affected.update(_around(authorship.papers_before[author], position[slug]))
+    by_tag: dict[str, list[int]] = {}
+    by_category: dict[str, list[int]] = {}
     for i, slug in enumerate(order):
         paper_tags, category = index.facets[slug]
-        for tag in set(paper_tags) & tags if paper_tags else ():
-            by_tag[tag].append(i)
-        if category in by_category:
-            by_category[category].append(i)
+        for tag in dict.fromkeys(retagged.get(slug, paper_tags)):
+            by_tag.setdefault(tag, []).append(i)
+        if category:
+            by_category.setdefault(category, []).append(i)
+    for slug, tags in retagged.items():
+        before_tags = set(index.facets[slug][0])
+        for tag in set(tags) - before_tags:
+            affected.update(_around(by_tag[tag], position[slug]))
+        for tag in before_tags - set(tags):
+            papers = list(by_tag.get(tag, ()))
+            bisect.insort(papers, position[slug])  # the tag's papers before the edit
+            affected.update(_around(papers, position[slug]))
+    shape = {
+        i: (
+            order[i],
+            [fact[0] for fact in authorship.facts(i)],
+            retagged.get(order[i], index.facets[order[i]][0]),
+            index.facets[order[i]][1],
+        )
+        for i in affected
+    }
+    by_author = authorship.positions({author for facts in shape.values() for author in facts[1]})
     related = RelatedIndex.partial(shape, by_author, by_tag, by_category)
     changed = {}
     for i in sorted(affected):
@@ -199,6 +220,22 @@ def _related_now(
             if len(changed) > MOST_RELATED_PAGES:
                 raise GiveUp
     return changed
+
+
+def _around(papers: list[int], i: int) -> list[int]:
+    """Return the papers of an author's or tag's list (positions, with ``i``) whose rows may read ``i``.
+
+    A paper's row reads the papers of each of its authors and tags nearest to it in date
+    (:data:`~site_builder.render.RELATED_WINDOW` on each side): putting ``i`` into such a
+    list, or taking it out, changes what the papers near it there read, not the others'.
+    """
+    from . import render
+
+    window = render.RELATED_WINDOW
+    if len(papers) <= 2 * window + 2:  # the whole list is every paper's window, or was
+        return papers
+    k = bisect.bisect_left(papers, i)
+    return papers[max(0, k - window - 2) : k + window + 3]
 
 
 _AUTHOR_PART = ("authors", "author_slugs", "members")  # of the filter index, then the papers' authors
@@ -609,15 +646,22 @@ def reauthor(
     config = site.config
     facts_now = {slug: author_facts(pub, directory) for slug, pub in new.items()}
     reshaped = [slug for slug in new if facts_now[slug] != index.author_facts[slug]]
+    retagged = {slug: pub.tags for slug, pub in new.items() if pub.tags != index.facets[slug][0]}
     done = Reauthored({}, set(), [], {}, {})
+    if retagged:
+        done.tables["facets"] = {slug: (tags, index.facets[slug][1]) for slug, tags in retagged.items()}
     if not reshaped:
+        if retagged:
+            related_now = _related_now(index, _Authorship(index, {}), (), retagged)
+            done.related.update(related_now)
+            done.tables["related"] = related_now
         return done
     authorship = _Authorship(index, {slug: facts_now[slug] for slug in reshaped})
     whole: list[str] = []  # authors' pages rendered whole
     added: list[str] = []  # … of which new ones
     gone: list[str] = []  # authors' pages removed
     coauthor_lines: dict[str, tuple[str, str]] = {}  # author → their co-authors' lines, before and after
-    related_now = _related_now(index, authorship, reshaped)
+    related_now = _related_now(index, authorship, reshaped, retagged)
     people = {author_slug(person.name): person for person in site.people}
     template = env.get_template("_coauthors.html")
     for author in authorship.affected:

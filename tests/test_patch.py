@@ -126,6 +126,12 @@ QUICK = ["patching", "saving the cache"]
         ("paper-05", r'^venue: "', 'venue: "AAAI at '),  # new, and first in the facet
         ("paper-05", r'^venue: ".*"\n', ""),  # no venue any more
         ("paper-34", r'^venue: ".*"\n', 'venue: "acl 2023"\n'),  # folded as ACL 2023, but another venue
+        # how it is tagged: the tag facet, its numbering, and the related papers of those sharing a tag
+        ("paper-05", r"^tags: \[", "tags: [new, "),  # a tag new to the site
+        ("paper-05", r"^tags: \[[^\]]*\]", "tags: [vision]"),  # one tag less
+        ("paper-05", r"^tags: .*\n", ""),  # none
+        ("paper-10", r"^tags: \[", "tags: [Video, "),  # folded as video, but another tag
+        ("paper-35", r"^tags: \[[^\]]*\]", "tags: [audio, language, vision]"),  # the newest
     ],
 )
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
@@ -167,7 +173,7 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
     [
         ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
-        ("paper-05", r"^tags: \[", "tags: [new, "),  # facets
+        ("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"'),  # facets, and many related papers
         ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
     ],
 )
@@ -180,7 +186,7 @@ def test_an_edit_to_the_site_shape_takes_the_usual_way(
     assert_as_cold(site)
 
 
-def test_venue_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
+def test_venue_and_tags_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
     steps = [
         ("paper-05", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # new, and last in the facet
         ("paper-06", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # joins it
@@ -194,6 +200,20 @@ def test_venue_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
         change(site, slug, pattern, replacement)
         assert rebuild(site) == QUICK, (slug, replacement)
         assert_as_cold(site)
+    for slug, tags in [
+        ("paper-05", "[zeta]"),  # new: last in the facet
+        ("paper-06", "[zeta, alpha]"),  # joins it, and another new one, first in the facet
+        ("paper-05", "[vision]"),
+        ("paper-06", "[audio, beta]"),  # the last paper of two tags leaves them: their boxes go
+    ]:
+        change(site, slug, r"^tags: .*$", f"tags: {tags}")
+        assert rebuild(site) == QUICK, (slug, tags)
+        assert_as_cold(site)
+    change(site, "paper-06", r"^tags: .*$", "tags: [gamma, vision]")  # venue and tags in one edit
+    change(site, "paper-06", r'^venue: ".*"', 'venue: "Delta Workshop"')
+    change(site, "paper-09", r"^tags: .*$", "tags: [gamma]")  # and another paper's, at once
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
     change(site, "paper-07", r'^venue: ".*"', 'venue: "Gamma"')  # two at once, one of them selected
     change(site, "paper-08", r'^venue: ".*"', 'venue: "Gamma"')
     assert "reading" in rebuild(site)
@@ -214,7 +234,7 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert not (out / "authors" / "marie-curie").exists()
     assert_as_cold(site)
     assert build(site, out).pages == pages
-    change(site, "paper-20", r"^tags: \[", "tags: [new, ")  # a full rebuild from what the quick ones left
+    change(site, "paper-20", r'^category: "[^"]*"', 'category: "cs.RO"')  # a full rebuild from there
     assert "reading" in rebuild(site)
     assert_as_cold(site)
 
@@ -243,6 +263,38 @@ def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(
         quick += rebuild(site) == QUICK
         assert_as_cold(site)
     assert quick >= 2  # some give up (a name shown otherwise, the selected paper): most do not
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_authors_and_tags_edits_with_small_windows_of_related_candidates_stay_equal_to_cold_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Random authors and tags, one to three papers at a time, where each paper's related ones
+    are looked for among the 2 nearest papers of each author and tag: the quick rebuild finds
+    again only the rows that may read an edited paper (those near it in a list it joined or left).
+    """
+    monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 2)
+    monkeypatch.setattr(site_builder.render, "LIST_HTML_LIMIT", 8)
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(PAPERS):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    rng = random.Random(seed)
+    names = [*PEOPLE, "Marie Curie", "Paul Dirac"]
+    tags = ["vision", "language", "video", "audio", "robots"]
+    quick = 0
+    for _ in range(5):
+        for i in rng.sample(range(PAPERS), rng.randint(1, 3)):
+            if rng.random() < 0.5:
+                authors = rng.sample(names, rng.randint(1, 4))
+                change(
+                    project, f"paper-{i:02d}", r"^authors: .*$", f"authors: [{', '.join(map(repr, authors))}]"
+                )
+            else:
+                change(project, f"paper-{i:02d}", r"^tags: .*$", f"tags: [{', '.join(rng.sample(tags, 2))}]")
+        quick += rebuild(project) == QUICK
+        assert_as_cold(project)
+    assert quick >= 2
 
 
 def test_a_long_author_page_takes_the_papers_gained_and_lost_in_place(
@@ -295,7 +347,7 @@ def test_an_edited_paper_with_its_abstract_unchanged_takes_the_abstracts_html_fr
 
     convert = site_builder.markup._math_to_mathml
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", no_math)
-    change(site, "paper-05", r"^tags: \[", "tags: [new, ")  # its abstract has math
+    change(site, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # its abstract has math
     assert "reading" in rebuild(site)
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", convert)  # a cold build converts it
     assert_as_cold(site)
@@ -322,7 +374,7 @@ def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
     monkeypatch.setattr(site_builder.build, "run_tasks", counting)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
-    change(site, "paper-005", r"^tags: \[", "tags: [new, ")  # the lists' facets change
+    change(site, "paper-005", r'^category: "[^"]*"', 'category: "cs.RO"')  # the lists' facets change
     assert "reading" in rebuild(site)
     assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
     assert_as_cold(site)
@@ -614,7 +666,7 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
 
-def test_a_tags_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
+def test_a_category_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
     import site_builder.render as render
 
     project = make_project(tmp_path / "project", SITE)
@@ -638,7 +690,8 @@ def test_a_tags_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: P
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "related_rows", counting_full)
         patch.setattr(render, "_updated_related_rows", counting_amend)
-        change(project, "paper-05", r"^tags: \[", "tags: [new, ")
+        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # tags and category: the usual way
+        change(project, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')
         assert "reading" in rebuild(project)
     assert calls == ["amended"]
     assert_as_cold(project)
@@ -755,7 +808,7 @@ def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
     monkeypatch.setattr(site_builder.loader, "load_publication_file", counted)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "1")  # counted in this process
     touch(site, ALL)
-    change(site, "paper-05", r"^tags: \[", "tags: [new, ")  # the usual way
+    change(site, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # the usual way
     assert "reading" in rebuild(site)
     assert set(parsed) == {"paper-05"}  # (the quick way reads it too, before it gives up)
     assert_as_cold(site)
@@ -842,7 +895,7 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     preview = PreviewOf(site, capsys)
     assert SPLICED in preview.edit("paper-01", r"things number", "items number")
     preview.assert_as_cold()
-    log = preview.edit("paper-05", r"^tags: \[", "tags: [new, ")  # the shape: re-rendered
+    log = preview.edit("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # the shape: re-rendered
     assert SPLICED not in log and "pages re-rendered" in log
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-06", r"^authors: \[", "authors: ['Marie Curie', ")  # who wrote it

@@ -1,0 +1,285 @@
+"""Quick rebuilds after an edit to papers' venues or tags: the filters' part of :mod:`.patch`.
+
+The publications page carries the filter index (a row per paper, naming its venue and tags
+by their numbers in the facets' vocabularies) and a checkbox per venue and per tag with
+its count of papers. An edit to a paper's venue or tags changes its row and the counts of
+the checkboxes it left and joined; a venue or tag new to the site gets a checkbox in its
+place, and one no paper has any more loses it. Then the vocabulary is numbered anew, and
+with it every row that names a venue or tag after the change. :func:`splice_rows` makes
+those changes as text in the page as the last build wrote it, checking each piece it
+reads, and gives up (:class:`~site_builder.patch.GiveUp`) when the page is not as a build
+writes it. The related papers a tags edit changes are found by :mod:`.reauthor`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .patch import GiveUp, Pieces, find_once
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .model import Publication
+
+LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
+ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is looked for
+
+
+@dataclass(frozen=True, slots=True)
+class _Facet:
+    """A facet whose values an edit may add to the site or take from it."""
+
+    name: str  # of its checkboxes, and of its fieldset (``facet-<name>``)
+    key: bytes  # its vocabulary in the filter index …
+    until: bytes  # … up to this
+    group: int  # its numbers in a row's head (:data:`_ROW`)
+    values: Callable[[Publication], tuple[str, ...]]  # a paper's
+
+
+_FACETS = (
+    _Facet("venue", b'"venues":', b',"tags":[', 2, lambda pub: (pub.venue,) if pub.venue else ()),
+    _Facet("tag", b'"tags":', b',"papers":[', 3, lambda pub: pub.tags),
+)
+
+# A paper's row in the filter index: its slug, title and date (JSON strings: no quote
+# unescaped), "et al.", the numbers of its category, venue (group 2) and tags (group 3),
+# its flags and links (pairs of strings).
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_LINK = rb"\[" + _STRING + rb"," + _STRING + rb"\]"
+_ROW = re.compile(
+    rb"\[(" + _STRING + rb")," + _STRING + rb',"[^"]*",[01],-?\d+,(-?\d+),(\[(?:\d+(?:,\d+)*)?\]),\d+,'
+    rb"\[(?:" + _LINK + rb"(?:," + _LINK + rb")*)?\]\]"
+)
+
+
+def splice_rows(
+    text: Callable[[str], bytes],
+    pieces: Pieces,
+    env: jinja2.Environment,
+    edits: Mapping[str, tuple[Publication, Publication]],
+    order: Sequence[str],
+) -> None:
+    """Replace the edited papers' rows of the filter index (slug → before, after), and facets they changed.
+
+    ``text(rel)`` is a page as the last build left it, ``pieces`` takes the replacements,
+    ``order`` is every paper's slug in the site's order (the rows').
+    """
+    from .render import script_json
+
+    positions: dict[str, dict[str, int]] = {}  # facet → its values' numbers after the edit
+    renumbered: list[tuple[_Facet, dict[bytes, bytes], dict[str, int]]] = []  # new numbers, old ones
+    for facet in _FACETS:
+        moves = [
+            (facet.values(b), facet.values(a))
+            for b, a in edits.values()
+            if facet.values(b) != facet.values(a)
+        ]
+        if not moves:
+            continue
+        if any(len(set(values)) != len(values) for move in moves for values in move):
+            raise GiveUp  # a tag twice on one paper counts twice: not worth the care
+        page = text(LIST_PAGE)
+        vocabulary, now = _facet_changes(page, pieces, env, facet, moves)
+        position = positions[facet.name] = {value: i for i, value in enumerate(now)}
+        if now != vocabulary:
+            _, (at, end) = _inline_array(page, facet.key, facet.until, vocabulary)
+            pieces.replace(LIST_PAGE, at, end, script_json(now).encode("utf-8"))
+            numbers = {b"%d" % i: b"%d" % position.get(value, -1) for i, value in enumerate(vocabulary)}
+            renumbered.append((facet, numbers, {value: i for i, value in enumerate(vocabulary)}))
+    if renumbered:
+        _renumber_rows(text(LIST_PAGE), pieces, edits, order, renumbered)
+    for slug, (before, after) in edits.items():
+        venue = positions.get("venue")
+        tags = positions.get("tag")
+        _splice_row(
+            text,
+            pieces,
+            slug,
+            before,
+            after,
+            None if venue is None else venue[after.venue] if after.venue else -1,
+            None if tags is None else [tags[tag] for tag in after.tags],
+        )
+
+
+def _facet_changes(
+    page: bytes,
+    pieces: Pieces,
+    env: jinja2.Environment,
+    facet: _Facet,
+    moves: list[tuple[tuple[str, ...], tuple[str, ...]]],
+) -> tuple[list[str], list[str]]:
+    """Put the facet's checkboxes as the papers' ``moves`` (values before, after) leave them.
+
+    Return the facet's vocabulary before and after.
+    """
+    from .facets import FacetOption, facet_order
+
+    vocabulary, _ = _inline_array(page, facet.key, facet.until)
+    if not vocabulary or vocabulary != sorted(vocabulary, key=facet_order):
+        raise GiveUp
+    chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
+    begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % facet.name.encode())
+    end = page.index(b"</fieldset>", begin)
+    involved = sorted({value for move in moves for values in move for value in values}, key=facet_order)
+    spans = {value: _chip_span(page, chip, facet.name, value, begin, end) for value in involved}
+    counts = {value: span[2] if span else 0 for value, span in spans.items()}
+    if any((value in vocabulary) != bool(spans[value]) for value in involved):
+        raise GiveUp
+    for left, joined in moves:
+        counts.update({value: counts[value] - 1 for value in set(left) - set(joined)})
+        counts.update({value: counts[value] + 1 for value in set(joined) - set(left)})
+    if any(n < 0 for n in counts.values()):
+        raise GiveUp
+    gone = {value for value in involved if counts[value] == 0}
+    now = sorted({*vocabulary, *involved} - gone, key=facet_order)
+    if not now:
+        raise GiveUp  # no value left: the facet goes (the usual rebuild)
+    position = {value: i for i, value in enumerate(now)}
+    options_end = page.rindex(b"</div>", begin, end)
+    for value in involved:  # in the facet's order: new checkboxes at one place go in that order
+        span = spans[value]
+        html = (
+            b"" if value in gone else str(chip(facet.name, FacetOption(value, value, counts[value]))).encode()
+        )
+        if span:
+            pieces.replace(LIST_PAGE, span[0], span[1], html)
+            continue
+        later = [other for other in now[position[value] + 1 :] if other in vocabulary and other not in gone]
+        next_span = _chip_span(page, chip, facet.name, later[0], begin, end) if later else None
+        at = next_span[0] if next_span else options_end
+        pieces.replace(LIST_PAGE, at, at, html)
+    return vocabulary, now
+
+
+def _renumber_rows(
+    page: bytes,
+    pieces: Pieces,
+    edits: Mapping[str, tuple[Publication, Publication]],
+    order: Sequence[str],
+    renumbered: list[tuple[_Facet, dict[bytes, bytes], dict[str, int]]],
+) -> None:
+    """Number the venues or tags anew in every row but the edited ones (as text, no JSON)."""
+    from .render import script_json
+
+    rows_at = find_once(page, b'"papers":[') + len(b'"papers":[')
+    rows_end = find_once(page, b',"authors":[', rows_at)
+    heads = list(_ROW.finditer(page, rows_at, rows_end))
+    if len(heads) != len(order) or not heads or heads[-1].end() + 1 != rows_end:
+        raise GiveUp  # a row not found: not the index a build writes
+    at = rows_at
+    for slug, row in zip(order, heads, strict=True):
+        if row.start() != at or (
+            row[1] != b'"%s"' % slug.encode() and row[1] != script_json(slug).encode("utf-8")
+        ):
+            raise GiveUp  # rows one after the other, the site's papers in its order
+        at = row.end() + 1
+    edited = {i: edits[slug][0] for i, slug in enumerate(order) if slug in edits}
+    for facet, numbers, was in renumbered:
+        group = facet.group
+        # each row's numbers as text, old → new: rows repeat them (a venue, a set of tags)
+        known: dict[bytes, bytes] = {b"-1": b"-1"} if group == 2 else {b"[]": b"[]"}
+        known.update(numbers if group == 2 else {})
+        for i, row in enumerate(heads):
+            old = row[group]
+            before = edited.get(i)
+            if before is not None:  # the whole row is replaced: its numbers checked only
+                values = [b"%d" % was.get(value, -1) for value in facet.values(before)]
+                expected = b"[" + b",".join(values) + b"]" if group == 3 else values[0] if values else b"-1"
+                if old != expected:
+                    raise GiveUp
+                continue
+            new = known.get(old)
+            if new is None:
+                if group == 2:
+                    raise GiveUp
+                try:
+                    new = known[old] = b"[" + b",".join(numbers[n] for n in old[1:-1].split(b",")) + b"]"
+                except KeyError:
+                    raise GiveUp from None
+            if new != old:
+                pieces.replace(LIST_PAGE, row.start(group), row.end(group), new)
+
+
+def _inline_array(
+    page: bytes, key: bytes, until: bytes, known: list[Any] | None = None
+) -> tuple[Any, tuple[int, int]]:
+    """Return the array after ``key``, before ``until``, in the list page's filter index, and where it is.
+
+    When it is ``known`` already, only where.
+    """
+    from .render import script_json
+
+    start = find_once(page, key + b"[") + len(key)
+    end = find_once(page, until, start)
+    value = known
+    if value is None:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(page[start:end].decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise GiveUp from None
+    encoded = script_json(value).encode("utf-8")
+    if not isinstance(value, list) or page[start : start + len(encoded)] != encoded:
+        raise GiveUp  # not as a build writes it
+    return value, (start, start + len(encoded))
+
+
+def _chip_span(
+    page: bytes, chip: Any, name: str, value: str, begin: int, end: int
+) -> tuple[int, int, int] | None:
+    """Return where a value's checkbox is in its facet (``page[begin:end]``), and the count it shows."""
+    from .facets import FacetOption
+
+    marker = 9_876_543_210  # no value's count: the checkbox's text up to its count, and after it
+    head, _, tail = str(chip(name, FacetOption(value, value, marker))).encode().partition(b"%d" % marker)
+    start = page.find(head, begin, end)
+    if start < 0:
+        return None
+    digits = start + len(head)
+    stop = digits
+    while page[stop : stop + 1].isdigit():
+        stop += 1
+    if stop == digits or page[stop : stop + len(tail)] != tail:
+        raise GiveUp
+    count = int(page[digits:stop])
+    whole = str(chip(name, FacetOption(value, value, count))).encode()
+    if find_once(page, whole, begin, end) != start:
+        raise GiveUp
+    return start, start + len(whole), count
+
+
+def _splice_row(
+    text: Callable[[str], bytes],
+    pieces: Pieces,
+    slug: str,
+    before: Publication,
+    after: Publication,
+    venue: int | None = None,
+    tags: list[int] | None = None,
+) -> None:
+    """Replace a paper's row of the filter index in the list page (``venue``, ``tags``: their new numbers)."""
+    from .facets import row_with_text
+    from .render import script_json
+
+    page = text(LIST_PAGE)
+    start = find_once(page, ("[" + json.dumps(slug, ensure_ascii=False) + ",").encode("utf-8"))
+    window = page[start : start + ROW_WINDOW].decode("utf-8", errors="ignore")
+    try:
+        row, end = json.JSONDecoder().raw_decode(window)
+    except ValueError:
+        raise GiveUp from None
+    old_text = window[:end].encode("utf-8")
+    if (
+        not isinstance(row, list)
+        or row_with_text(row, before) != row
+        or old_text != script_json(row).encode()
+    ):
+        raise GiveUp
+    new_text = script_json(row_with_text(row, after, venue, tags)).encode("utf-8")
+    if new_text != old_text:
+        pieces.replace(LIST_PAGE, start, start + len(old_text), new_text)
