@@ -140,13 +140,22 @@ def index_row(pub: Publication, category: int, venue: int, tags: list[int]) -> l
 
 
 def row_with_text(
-    row: list[Any], pub: Publication, venue: int | None = None, tags: list[int] | None = None
+    row: list[Any],
+    pub: Publication,
+    venue: int | None = None,
+    tags: list[int] | None = None,
+    category: int | None = None,
 ) -> list[Any]:
     """Return the row of ``pub`` given the row of an older version of it with the same facets.
 
-    ``venue``, ``tags``: the positions of its venue and tags in the vocabularies, when they changed.
+    ``venue``, ``tags``, ``category``: their positions in the vocabularies, when they changed.
     """
-    return index_row(pub, row[4], row[5] if venue is None else venue, row[6] if tags is None else tags)
+    return index_row(
+        pub,
+        row[4] if category is None else category,
+        row[5] if venue is None else venue,
+        row[6] if tags is None else tags,
+    )
 
 
 def publication_index(

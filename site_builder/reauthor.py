@@ -164,19 +164,22 @@ def _related_now(
     index: PatchIndex,
     authorship: _Authorship,
     reshaped: Sequence[str],
-    retagged: Mapping[str, tuple[str, ...]],
+    refaceted: Mapping[str, tuple[tuple[str, ...], str | None]],
 ) -> dict[str, tuple[str, ...]]:
-    """Return the related papers that changed, by slug, after an edit to who wrote papers or their tags.
+    """Return the related papers that changed, by slug, after an edit to papers' authors, tags or category.
 
-    As :func:`~site_builder.render.related_papers` updates them: the papers of each author
-    a paper gained or lost (``reshaped``: the papers whose authors changed), and those of
-    each tag it gained or lost (``retagged``: slug → the paper's tags now), find theirs
-    again, from the lists of papers by author, tag and category that their rows read.
+    As :func:`~site_builder.render.related_papers` updates them: the papers that may read
+    an edited paper find theirs again, from the lists of papers by author, tag and category
+    that their rows read. Those are the papers near it (:func:`_around`) in the list of
+    each author it gained or lost (``reshaped``: the papers whose authors changed) and of
+    each tag it gained or lost (``refaceted``: slug → the paper's tags and category now);
+    when its category changed, in every list it is in, and near it in both categories.
     """
+    from . import render
     from .render import RelatedIndex
 
     order = index.order
-    position = {slug: order.index(slug) for slug in (*reshaped, *retagged)}
+    position = {slug: order.index(slug) for slug in (*reshaped, *refaceted)}
     affected = set(position.values())
     for slug in reshaped:
         before = {fact[0] for fact in index.author_facts[slug]}
@@ -188,25 +191,56 @@ def _related_now(
     by_tag: dict[str, list[int]] = {}
     by_category: dict[str, list[int]] = {}
     for i, slug in enumerate(order):
-        paper_tags, category = index.facets[slug]
-        for tag in dict.fromkeys(retagged.get(slug, paper_tags)):
+        paper_tags, category = refaceted.get(slug) or index.facets[slug]
+        for tag in dict.fromkeys(paper_tags):
             by_tag.setdefault(tag, []).append(i)
         if category:
             by_category.setdefault(category, []).append(i)
-    for slug, tags in retagged.items():
-        before_tags = set(index.facets[slug][0])
-        for tag in set(tags) - before_tags:
-            affected.update(_around(by_tag[tag], position[slug]))
-        for tag in before_tags - set(tags):
-            papers = list(by_tag.get(tag, ()))
-            bisect.insort(papers, position[slug])  # the tag's papers before the edit
-            affected.update(_around(papers, position[slug]))
+
+    def before_edit(papers: Sequence[int], i: int) -> list[int]:
+        """Return a list of papers with ``i`` put back in."""
+        with_it = list(papers)
+        bisect.insort(with_it, i)
+        return with_it
+
+    moved = []  # papers whose category changed
+    for slug, (tags, category) in refaceted.items():
+        i = position[slug]
+        before_tags, before_category = index.facets[slug]
+        for tag in set(tags) - set(before_tags):
+            affected.update(_around(by_tag[tag], i))
+        for tag in set(before_tags) - set(tags):
+            affected.update(_around(before_edit(by_tag.get(tag, ()), i), i))
+        if category != before_category:
+            moved.append(slug)
+            for tag in set(tags) & set(before_tags):
+                affected.update(_around(by_tag[tag], i))
+            near = render.RELATED + 2  # papers with few candidates take their category's nearest
+            for papers in (
+                by_category.get(category, []) if category else [],
+                before_edit(by_category.get(before_category, ()), i) if before_category else [],
+            ):
+                k = bisect.bisect_left(papers, i)
+                affected.update(papers[max(0, k - near) : k + near + 1])
+    if moved:  # the lists of their authors, before and after
+        authors = {
+            fact[0]
+            for slug in moved
+            for fact in (*index.author_facts[slug], *authorship.facts(position[slug]))
+        }
+        for after in (True, False):
+            for papers in authorship.positions(authors, after).values():
+                affected.update(
+                    paper
+                    for slug in moved
+                    if position[slug] in papers
+                    for paper in _around(papers, position[slug])
+                )
     shape = {
         i: (
             order[i],
             [fact[0] for fact in authorship.facts(i)],
-            retagged.get(order[i], index.facets[order[i]][0]),
-            index.facets[order[i]][1],
+            *(refaceted.get(order[i]) or index.facets[order[i]]),
         )
         for i in affected
     }
@@ -646,13 +680,17 @@ def reauthor(
     config = site.config
     facts_now = {slug: author_facts(pub, directory) for slug, pub in new.items()}
     reshaped = [slug for slug in new if facts_now[slug] != index.author_facts[slug]]
-    retagged = {slug: pub.tags for slug, pub in new.items() if pub.tags != index.facets[slug][0]}
+    refaceted = {
+        slug: (pub.tags, pub.category)
+        for slug, pub in new.items()
+        if (pub.tags, pub.category) != index.facets[slug]
+    }
     done = Reauthored({}, set(), [], {}, {})
-    if retagged:
-        done.tables["facets"] = {slug: (tags, index.facets[slug][1]) for slug, tags in retagged.items()}
+    if refaceted:
+        done.tables["facets"] = refaceted
     if not reshaped:
-        if retagged:
-            related_now = _related_now(index, _Authorship(index, {}), (), retagged)
+        if refaceted:
+            related_now = _related_now(index, _Authorship(index, {}), (), refaceted)
             done.related.update(related_now)
             done.tables["related"] = related_now
         return done
@@ -661,7 +699,7 @@ def reauthor(
     added: list[str] = []  # … of which new ones
     gone: list[str] = []  # authors' pages removed
     coauthor_lines: dict[str, tuple[str, str]] = {}  # author → their co-authors' lines, before and after
-    related_now = _related_now(index, authorship, reshaped, retagged)
+    related_now = _related_now(index, authorship, reshaped, refaceted)
     people = {author_slug(person.name): person for person in site.people}
     template = env.get_template("_coauthors.html")
     for author in authorship.affected:

@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .facets import facet_order
 from .patch import GiveUp, Pieces, find_once
 
 if TYPE_CHECKING:
     import jinja2
 
+    from .facets import FacetOption
     from .model import Publication
 
 LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
@@ -37,22 +39,62 @@ class _Facet:
     name: str  # of its checkboxes, and of its fieldset (``facet-<name>``)
     key: bytes  # its vocabulary in the filter index …
     until: bytes  # … up to this
-    group: int  # its numbers in a row's head (:data:`_ROW`)
+    group: int  # its numbers in a row (:data:`_ROW`): one, or a list (``many``)
+    many: bool
     values: Callable[[Publication], tuple[str, ...]]  # a paper's
+    order: Callable[[str], Any]  # the sort key of its vocabulary
+    coded: bool = False  # its vocabulary is of [code, name] (categories), its checkboxes titled by the code
+
+    def entry(self, value: str) -> Any:
+        """Return a value as its vocabulary in the filter index has it."""
+        from .categories import category_name
+
+        return [value, category_name(value)] if self.coded else value
+
+    def option(self, value: str, count: int) -> FacetOption:
+        """Return a value's checkbox, with its count of papers."""
+        from .categories import category_name
+        from .facets import FacetOption
+
+        if self.coded:
+            return FacetOption(value, category_name(value), count, title=value)
+        return FacetOption(value, value, count)
+
+
+def _in_order(value: str) -> str:
+    return value
 
 
 _FACETS = (
-    _Facet("venue", b'"venues":', b',"tags":[', 2, lambda pub: (pub.venue,) if pub.venue else ()),
-    _Facet("tag", b'"tags":', b',"papers":[', 3, lambda pub: pub.tags),
+    _Facet(
+        "category",
+        b'"categories":',
+        b',"venues":[',
+        2,
+        False,
+        lambda pub: (pub.category,) if pub.category else (),
+        _in_order,
+        coded=True,
+    ),
+    _Facet(
+        "venue",
+        b'"venues":',
+        b',"tags":[',
+        3,
+        False,
+        lambda pub: (pub.venue,) if pub.venue else (),
+        facet_order,
+    ),
+    _Facet("tag", b'"tags":', b',"papers":[', 4, True, lambda pub: pub.tags, facet_order),
 )
 
-# A paper's row in the filter index: its slug, title and date (JSON strings: no quote
-# unescaped), "et al.", the numbers of its category, venue (group 2) and tags (group 3),
-# its flags and links (pairs of strings).
+# A paper's row in the filter index: its slug (group 1), title and date (JSON strings: no
+# quote unescaped), "et al.", the numbers of its category (2), venue (3) and tags (4), its
+# flags and links (pairs of strings).
 _STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
 _LINK = rb"\[" + _STRING + rb"," + _STRING + rb"\]"
 _ROW = re.compile(
-    rb"\[(" + _STRING + rb")," + _STRING + rb',"[^"]*",[01],-?\d+,(-?\d+),(\[(?:\d+(?:,\d+)*)?\]),\d+,'
+    rb"\[(" + _STRING + rb")," + _STRING + rb',"[^"]*",[01],(-?\d+),(-?\d+),(\[(?:\d+(?:,\d+)*)?\]),\d+,'
     rb"\[(?:" + _LINK + rb"(?:," + _LINK + rb")*)?\]\]"
 )
 
@@ -87,24 +129,22 @@ def splice_rows(
         vocabulary, now = _facet_changes(page, pieces, env, facet, moves)
         position = positions[facet.name] = {value: i for i, value in enumerate(now)}
         if now != vocabulary:
-            _, (at, end) = _inline_array(page, facet.key, facet.until, vocabulary)
-            pieces.replace(LIST_PAGE, at, end, script_json(now).encode("utf-8"))
+            entries = [facet.entry(value) for value in vocabulary]
+            _, (at, end) = _inline_array(page, facet.key, facet.until, entries)
+            pieces.replace(
+                LIST_PAGE, at, end, script_json([facet.entry(value) for value in now]).encode("utf-8")
+            )
             numbers = {b"%d" % i: b"%d" % position.get(value, -1) for i, value in enumerate(vocabulary)}
             renumbered.append((facet, numbers, {value: i for i, value in enumerate(vocabulary)}))
     if renumbered:
         _renumber_rows(text(LIST_PAGE), pieces, edits, order, renumbered)
     for slug, (before, after) in edits.items():
-        venue = positions.get("venue")
-        tags = positions.get("tag")
-        _splice_row(
-            text,
-            pieces,
-            slug,
-            before,
-            after,
-            None if venue is None else venue[after.venue] if after.venue else -1,
-            None if tags is None else [tags[tag] for tag in after.tags],
-        )
+        numbers_now = {
+            facet.name: [positions[facet.name][value] for value in facet.values(after)]
+            for facet in _FACETS
+            if facet.name in positions
+        }
+        _splice_row(text, pieces, slug, before, after, numbers_now)
 
 
 def _facet_changes(
@@ -118,16 +158,17 @@ def _facet_changes(
 
     Return the facet's vocabulary before and after.
     """
-    from .facets import FacetOption, facet_order
-
-    vocabulary, _ = _inline_array(page, facet.key, facet.until)
-    if not vocabulary or vocabulary != sorted(vocabulary, key=facet_order):
+    entries, _ = _inline_array(page, facet.key, facet.until)
+    vocabulary = [entry[0] if facet.coded and isinstance(entry, list) else entry for entry in entries]
+    if not vocabulary or vocabulary != sorted(vocabulary, key=facet.order):
+        raise GiveUp
+    if [facet.entry(value) for value in vocabulary] != entries:
         raise GiveUp
     chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
     begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % facet.name.encode())
     end = page.index(b"</fieldset>", begin)
-    involved = sorted({value for move in moves for values in move for value in values}, key=facet_order)
-    spans = {value: _chip_span(page, chip, facet.name, value, begin, end) for value in involved}
+    involved = sorted({value for move in moves for values in move for value in values}, key=facet.order)
+    spans = {value: _chip_span(page, chip, facet, value, begin, end) for value in involved}
     counts = {value: span[2] if span else 0 for value, span in spans.items()}
     if any((value in vocabulary) != bool(spans[value]) for value in involved):
         raise GiveUp
@@ -137,21 +178,19 @@ def _facet_changes(
     if any(n < 0 for n in counts.values()):
         raise GiveUp
     gone = {value for value in involved if counts[value] == 0}
-    now = sorted({*vocabulary, *involved} - gone, key=facet_order)
+    now = sorted({*vocabulary, *involved} - gone, key=facet.order)
     if not now:
         raise GiveUp  # no value left: the facet goes (the usual rebuild)
     position = {value: i for i, value in enumerate(now)}
     options_end = page.rindex(b"</div>", begin, end)
     for value in involved:  # in the facet's order: new checkboxes at one place go in that order
         span = spans[value]
-        html = (
-            b"" if value in gone else str(chip(facet.name, FacetOption(value, value, counts[value]))).encode()
-        )
+        html = b"" if value in gone else str(chip(facet.name, facet.option(value, counts[value]))).encode()
         if span:
             pieces.replace(LIST_PAGE, span[0], span[1], html)
             continue
         later = [other for other in now[position[value] + 1 :] if other in vocabulary and other not in gone]
-        next_span = _chip_span(page, chip, facet.name, later[0], begin, end) if later else None
+        next_span = _chip_span(page, chip, facet, later[0], begin, end) if later else None
         at = next_span[0] if next_span else options_end
         pieces.replace(LIST_PAGE, at, at, html)
     return vocabulary, now
@@ -183,20 +222,19 @@ def _renumber_rows(
     for facet, numbers, was in renumbered:
         group = facet.group
         # each row's numbers as text, old → new: rows repeat them (a venue, a set of tags)
-        known: dict[bytes, bytes] = {b"-1": b"-1"} if group == 2 else {b"[]": b"[]"}
-        known.update(numbers if group == 2 else {})
+        known: dict[bytes, bytes] = {b"[]": b"[]"} if facet.many else {b"-1": b"-1", **numbers}
         for i, row in enumerate(heads):
             old = row[group]
             before = edited.get(i)
             if before is not None:  # the whole row is replaced: its numbers checked only
                 values = [b"%d" % was.get(value, -1) for value in facet.values(before)]
-                expected = b"[" + b",".join(values) + b"]" if group == 3 else values[0] if values else b"-1"
+                expected = b"[" + b",".join(values) + b"]" if facet.many else values[0] if values else b"-1"
                 if old != expected:
                     raise GiveUp
                 continue
             new = known.get(old)
             if new is None:
-                if group == 2:
+                if not facet.many:
                     raise GiveUp
                 try:
                     new = known[old] = b"[" + b",".join(numbers[n] for n in old[1:-1].split(b",")) + b"]"
@@ -230,13 +268,11 @@ def _inline_array(
 
 
 def _chip_span(
-    page: bytes, chip: Any, name: str, value: str, begin: int, end: int
+    page: bytes, chip: Any, facet: _Facet, value: str, begin: int, end: int
 ) -> tuple[int, int, int] | None:
     """Return where a value's checkbox is in its facet (``page[begin:end]``), and the count it shows."""
-    from .facets import FacetOption
-
     marker = 9_876_543_210  # no value's count: the checkbox's text up to its count, and after it
-    head, _, tail = str(chip(name, FacetOption(value, value, marker))).encode().partition(b"%d" % marker)
+    head, _, tail = str(chip(facet.name, facet.option(value, marker))).encode().partition(b"%d" % marker)
     start = page.find(head, begin, end)
     if start < 0:
         return None
@@ -247,7 +283,7 @@ def _chip_span(
     if stop == digits or page[stop : stop + len(tail)] != tail:
         raise GiveUp
     count = int(page[digits:stop])
-    whole = str(chip(name, FacetOption(value, value, count))).encode()
+    whole = str(chip(facet.name, facet.option(value, count))).encode()
     if find_once(page, whole, begin, end) != start:
         raise GiveUp
     return start, start + len(whole), count
@@ -259,10 +295,13 @@ def _splice_row(
     slug: str,
     before: Publication,
     after: Publication,
-    venue: int | None = None,
-    tags: list[int] | None = None,
+    numbers: Mapping[str, list[int]] | None = None,
 ) -> None:
-    """Replace a paper's row of the filter index in the list page (``venue``, ``tags``: their new numbers)."""
+    """Replace a paper's row of the filter index in the list page.
+
+    ``numbers``: facet name → the numbers of the paper's values now, for the facets whose
+    numbering or whose values of the paper changed.
+    """
     from .facets import row_with_text
     from .render import script_json
 
@@ -280,6 +319,9 @@ def _splice_row(
         or old_text != script_json(row).encode()
     ):
         raise GiveUp
-    new_text = script_json(row_with_text(row, after, venue, tags)).encode("utf-8")
+    now = numbers or {}
+    single = {name: (values[0] if values else -1) for name, values in now.items() if name != "tag"}
+    new_row = row_with_text(row, after, single.get("venue"), now.get("tag"), single.get("category"))
+    new_text = script_json(new_row).encode("utf-8")
     if new_text != old_text:
         pieces.replace(LIST_PAGE, start, start + len(old_text), new_text)

@@ -132,6 +132,11 @@ QUICK = ["patching", "saving the cache"]
         ("paper-05", r"^tags: .*\n", ""),  # none
         ("paper-10", r"^tags: \[", "tags: [Video, "),  # folded as video, but another tag
         ("paper-35", r"^tags: \[[^\]]*\]", "tags: [audio, language, vision]"),  # the newest
+        # its category: the topic facet, its numbering, and related papers
+        ("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"'),  # new to the site
+        ("paper-05", r'^category: "[^"]*"', 'category: "cs.LG"'),  # another of the site's
+        ("paper-05", r"^category: .*\n", ""),  # none
+        ("paper-05", r'^category: "[^"]*"', 'category: "astro-ph.CO"'),  # first in the facet
     ],
 )
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
@@ -173,7 +178,7 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
     [
         ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
-        ("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"'),  # facets, and many related papers
+        ("paper-05", r"^has_code: false", "has_code: true"),  # the filters' count of papers with code
         ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
     ],
 )
@@ -186,7 +191,7 @@ def test_an_edit_to_the_site_shape_takes_the_usual_way(
     assert_as_cold(site)
 
 
-def test_venue_and_tags_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
+def test_venue_tags_and_category_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> None:
     steps = [
         ("paper-05", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # new, and last in the facet
         ("paper-06", r'^venue: ".*"', 'venue: "Zeta Workshop"'),  # joins it
@@ -209,7 +214,15 @@ def test_venue_and_tags_edits_in_a_row_stay_equal_to_cold_builds(site: Path) -> 
         change(site, slug, r"^tags: .*$", f"tags: {tags}")
         assert rebuild(site) == QUICK, (slug, tags)
         assert_as_cold(site)
-    change(site, "paper-06", r"^tags: .*$", "tags: [gamma, vision]")  # venue and tags in one edit
+    for slug, category in [("paper-05", "q-bio.NC"), ("paper-06", "q-bio.NC"), ("paper-05", "cs.CV")]:
+        change(site, slug, r'^category: "[^"]*"', f'category: "{category}"')
+        assert rebuild(site) == QUICK, (slug, category)
+        assert_as_cold(site)
+    change(site, "paper-06", r'^category: "[^"]*"', 'category: "cs.LG"')  # the last of q-bio.NC leaves
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    change(site, "paper-06", r"^tags: .*$", "tags: [gamma, vision]")  # venue, tags, category in one edit
+    change(site, "paper-06", r'^category: "[^"]*"', 'category: "cs.CL"')
     change(site, "paper-06", r'^venue: ".*"', 'venue: "Delta Workshop"')
     change(site, "paper-09", r"^tags: .*$", "tags: [gamma]")  # and another paper's, at once
     assert rebuild(site) == QUICK
@@ -234,7 +247,7 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert not (out / "authors" / "marie-curie").exists()
     assert_as_cold(site)
     assert build(site, out).pages == pages
-    change(site, "paper-20", r'^category: "[^"]*"', 'category: "cs.RO"')  # a full rebuild from there
+    change(site, "paper-20", r"^has_code: true", "has_code: false")  # a full rebuild from there
     assert "reading" in rebuild(site)
     assert_as_cold(site)
 
@@ -266,7 +279,7 @@ def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_authors_and_tags_edits_with_small_windows_of_related_candidates_stay_equal_to_cold_builds(
+def test_authors_tags_and_category_edits_with_small_windows_of_related_candidates_stay_equal_to_cold_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     """Random authors and tags, one to three papers at a time, where each paper's related ones
@@ -280,6 +293,13 @@ def test_authors_and_tags_edits_with_small_windows_of_related_candidates_stay_eq
         write_paper(project, f"paper-{i:02d}", paper_text(i))
     build(project, tmp_path / "out")
     rng = random.Random(seed)
+
+    def edit(slug: str, pattern: str, replacement: str) -> None:  # maybe to what it was: no matter
+        path = project / "content" / "publications" / f"{slug}.yaml"
+        path.write_text(
+            re.sub(pattern, replacement, path.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8"
+        )
+
     names = [*PEOPLE, "Marie Curie", "Paul Dirac"]
     tags = ["vision", "language", "video", "audio", "robots"]
     quick = 0
@@ -290,8 +310,11 @@ def test_authors_and_tags_edits_with_small_windows_of_related_candidates_stay_eq
                 change(
                     project, f"paper-{i:02d}", r"^authors: .*$", f"authors: [{', '.join(map(repr, authors))}]"
                 )
+            elif rng.random() < 0.5:
+                edit(f"paper-{i:02d}", r"^tags: .*$", f"tags: [{', '.join(rng.sample(tags, 2))}]")
             else:
-                change(project, f"paper-{i:02d}", r"^tags: .*$", f"tags: [{', '.join(rng.sample(tags, 2))}]")
+                category = rng.choice(["cs.CV", "cs.LG", "cs.CL", "cs.RO"])
+                edit(f"paper-{i:02d}", r"^category: .*$", f'category: "{category}"')
         quick += rebuild(project) == QUICK
         assert_as_cold(project)
     assert quick >= 2
@@ -347,7 +370,7 @@ def test_an_edited_paper_with_its_abstract_unchanged_takes_the_abstracts_html_fr
 
     convert = site_builder.markup._math_to_mathml
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", no_math)
-    change(site, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # its abstract has math
+    change(site, "paper-05", r"^has_code: false", "has_code: true")  # its abstract has math
     assert "reading" in rebuild(site)
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", convert)  # a cold build converts it
     assert_as_cold(site)
@@ -374,7 +397,7 @@ def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
     monkeypatch.setattr(site_builder.build, "run_tasks", counting)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
-    change(site, "paper-005", r'^category: "[^"]*"', 'category: "cs.RO"')  # the lists' facets change
+    change(site, "paper-005", r"^has_code: false", "has_code: true")  # the lists' facets change
     assert "reading" in rebuild(site)
     assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
     assert_as_cold(site)
@@ -571,6 +594,66 @@ def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
     assert _updated_related_rows(old, new, related_rows(old)) is None
 
 
+@pytest.mark.usefixtures("small_window")
+@pytest.mark.parametrize("seed", range(40))
+def test_related_rows_a_quick_rebuild_finds_again_equal_rows_computed_anew(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick rebuild finds again only the rows that may read an edited paper (reauthor._related_now)."""
+    import site_builder.reauthor as reauthor
+    from site_builder.patch import PatchIndex
+    from site_builder.render import related_rows
+
+    monkeypatch.setattr(reauthor, "MOST_RELATED_PAGES", 1 << 30)
+    rng = random.Random(seed)
+    sparse = seed % 2 == 1  # few shared authors and tags: related papers mostly the nearest of the category
+
+    def facts(i: int) -> Facts:
+        return random_facts(rng, i, 2000 if sparse else 60, 1000 if sparse else 30, 6)
+
+    def authors(f: Facts) -> tuple[tuple[str, bool, str], ...]:
+        return tuple((a, False, a) for a in f[1])
+
+    old = [facts(i) for i in range(rng.randint(150, 400))]
+    new = list(old)
+    for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # some of authors, tags and category changed
+        other = facts(i)
+        if seed % 3 == 0:  # its category only
+            new[i] = (*old[i][:3], other[3] if other[3] != old[i][3] else None)
+        else:
+            new[i] = tuple(other[k] if rng.random() < 0.5 else old[i][k] for k in range(4))  # type: ignore[assignment]
+    order = tuple(f[0] for f in old)
+    rows = related_rows(old)
+    index = PatchIndex(
+        token="",
+        base="",
+        cwd="",
+        files={},
+        order=order,
+        related={f[0]: tuple(order[j] for j in row) for f, row in zip(old, rows, strict=True)},
+        keys={},
+        base_keys={},
+        same_paper={},
+        selected=frozenset(),
+        year_pages=False,
+        shards={},
+        warnings=(),
+        duplicates={},
+        digests={},
+        author_facts={f[0]: authors(f) for f in old},
+        facets={f[0]: (f[2], f[3]) for f in old},
+        shown={a: (a, False) for f in old for a in f[1]} | {a: (a, False) for f in new for a in f[1]},
+    )
+    reshaped = [b[0] for a, b in zip(old, new, strict=True) if a[1] != b[1]]
+    refaceted = {b[0]: (b[2], b[3]) for a, b in zip(old, new, strict=True) if a[2:] != b[2:]}
+    now = {slug: authors(new[order.index(slug)]) for slug in reshaped}
+    changed = reauthor._related_now(index, reauthor._Authorship(index, now), reshaped, refaceted)
+    found = {**index.related, **changed}
+    assert found == {
+        f[0]: tuple(order[j] for j in row) for f, row in zip(new, related_rows(new), strict=True)
+    }
+
+
 AuthorFacts = tuple[tuple[str, bool, str], ...]  # per author: slug, lab member, name as shown
 
 
@@ -666,7 +749,7 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
 
-def test_a_category_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
+def test_a_tags_and_code_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
     import site_builder.render as render
 
     project = make_project(tmp_path / "project", SITE)
@@ -690,8 +773,8 @@ def test_a_category_edit_takes_the_usual_way_with_related_papers_amended(tmp_pat
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "related_rows", counting_full)
         patch.setattr(render, "_updated_related_rows", counting_amend)
-        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # tags and category: the usual way
-        change(project, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')
+        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # with code too: the usual way
+        change(project, "paper-05", r"^has_code: false", "has_code: true")
         assert "reading" in rebuild(project)
     assert calls == ["amended"]
     assert_as_cold(project)
@@ -808,7 +891,7 @@ def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
     monkeypatch.setattr(site_builder.loader, "load_publication_file", counted)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "1")  # counted in this process
     touch(site, ALL)
-    change(site, "paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # the usual way
+    change(site, "paper-05", r"^has_code: false", "has_code: true")  # the usual way
     assert "reading" in rebuild(site)
     assert set(parsed) == {"paper-05"}  # (the quick way reads it too, before it gives up)
     assert_as_cold(site)
@@ -895,7 +978,7 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     preview = PreviewOf(site, capsys)
     assert SPLICED in preview.edit("paper-01", r"things number", "items number")
     preview.assert_as_cold()
-    log = preview.edit("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"')  # the shape: re-rendered
+    log = preview.edit("paper-05", r"^has_code: false", "has_code: true")  # the shape: re-rendered
     assert SPLICED not in log and "pages re-rendered" in log
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-06", r"^authors: \[", "authors: ['Marie Curie', ")  # who wrote it
