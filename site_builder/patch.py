@@ -107,7 +107,7 @@ def who_wrote(pub: Publication) -> tuple[object, ...]:
     rebuild needs unchanged (an edit to who wrote it is put in place by :mod:`.reauthor`,
     one to its venue or tags by :mod:`.refacet`).
     """
-    return (pub.slug, pub.source, pub.date, pub.has_code, pub.selected)
+    return (pub.slug, pub.source, pub.date, pub.selected)
 
 
 def make_index(

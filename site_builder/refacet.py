@@ -138,6 +138,8 @@ def splice_rows(
             renumbered.append((facet, numbers, {value: i for i, value in enumerate(vocabulary)}))
     if renumbered:
         _renumber_rows(text(LIST_PAGE), pieces, edits, order, renumbered)
+    if any(before.has_code != after.has_code for before, after in edits.values()):
+        _splice_code_count(text(LIST_PAGE), pieces, env, edits)
     for slug, (before, after) in edits.items():
         numbers_now = {
             facet.name: [positions[facet.name][value] for value in facet.values(after)]
@@ -168,7 +170,11 @@ def _facet_changes(
     begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % facet.name.encode())
     end = page.index(b"</fieldset>", begin)
     involved = sorted({value for move in moves for values in move for value in values}, key=facet.order)
-    spans = {value: _chip_span(page, chip, facet, value, begin, end) for value in involved}
+
+    def box(value: str) -> Callable[[int], bytes]:
+        return lambda count: str(chip(facet.name, facet.option(value, count))).encode()
+
+    spans = {value: _chip_span(page, box(value), begin, end) for value in involved}
     counts = {value: span[2] if span else 0 for value, span in spans.items()}
     if any((value in vocabulary) != bool(spans[value]) for value in involved):
         raise GiveUp
@@ -185,12 +191,12 @@ def _facet_changes(
     options_end = page.rindex(b"</div>", begin, end)
     for value in involved:  # in the facet's order: new checkboxes at one place go in that order
         span = spans[value]
-        html = b"" if value in gone else str(chip(facet.name, facet.option(value, counts[value]))).encode()
+        html = b"" if value in gone else box(value)(counts[value])
         if span:
             pieces.replace(LIST_PAGE, span[0], span[1], html)
             continue
         later = [other for other in now[position[value] + 1 :] if other in vocabulary and other not in gone]
-        next_span = _chip_span(page, chip, facet, later[0], begin, end) if later else None
+        next_span = _chip_span(page, box(later[0]), begin, end) if later else None
         at = next_span[0] if next_span else options_end
         pieces.replace(LIST_PAGE, at, at, html)
     return vocabulary, now
@@ -267,12 +273,10 @@ def _inline_array(
     return value, (start, start + len(encoded))
 
 
-def _chip_span(
-    page: bytes, chip: Any, facet: _Facet, value: str, begin: int, end: int
-) -> tuple[int, int, int] | None:
-    """Return where a value's checkbox is in its facet (``page[begin:end]``), and the count it shows."""
+def _chip_span(page: bytes, box: Callable[[int], bytes], begin: int, end: int) -> tuple[int, int, int] | None:
+    """Return where a checkbox is in ``page[begin:end]``, and its count; ``box(count)`` renders it."""
     marker = 9_876_543_210  # no value's count: the checkbox's text up to its count, and after it
-    head, _, tail = str(chip(facet.name, facet.option(value, marker))).encode().partition(b"%d" % marker)
+    head, _, tail = box(marker).partition(b"%d" % marker)
     start = page.find(head, begin, end)
     if start < 0:
         return None
@@ -283,10 +287,30 @@ def _chip_span(
     if stop == digits or page[stop : stop + len(tail)] != tail:
         raise GiveUp
     count = int(page[digits:stop])
-    whole = str(chip(facet.name, facet.option(value, count))).encode()
+    whole = box(count)
     if find_once(page, whole, begin, end) != start:
         raise GiveUp
     return start, start + len(whole), count
+
+
+def _splice_code_count(
+    page: bytes, pieces: Pieces, env: jinja2.Environment, edits: Mapping[str, tuple[Publication, Publication]]
+) -> None:
+    """Change the count of the filters' "Has code" checkbox by the papers that gained or lost their code."""
+    change = sum(after.has_code - before.has_code for before, after in edits.values())
+    if not change:
+        return
+    chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
+
+    def box(count: int) -> bytes:
+        option = {"value": "1", "label": "Has code", "count": count, "title": "", "member": False}
+        return str(chip("code", option)).encode()  # as publications.html renders it
+
+    begin = find_once(page, b'<fieldset class="facet" id="facet-more">')
+    span = _chip_span(page, box, begin, page.index(b"</fieldset>", begin))
+    if span is None or span[2] + change < 0:
+        raise GiveUp
+    pieces.replace(LIST_PAGE, span[0], span[1], box(span[2] + change))
 
 
 def _splice_row(

@@ -132,6 +132,8 @@ QUICK = ["patching", "saving the cache"]
         ("paper-05", r"^tags: .*\n", ""),  # none
         ("paper-10", r"^tags: \[", "tags: [Video, "),  # folded as video, but another tag
         ("paper-35", r"^tags: \[[^\]]*\]", "tags: [audio, language, vision]"),  # the newest
+        ("paper-05", r"^has_code: false", "has_code: true"),  # the count of papers with code
+        ("paper-04", r"^has_code: true", "has_code: false"),
         # its category: the topic facet, its numbering, and related papers
         ("paper-05", r'^category: "[^"]*"', 'category: "cs.RO"'),  # new to the site
         ("paper-05", r'^category: "[^"]*"', 'category: "cs.LG"'),  # another of the site's
@@ -178,7 +180,7 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
     [
         ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
-        ("paper-05", r"^has_code: false", "has_code: true"),  # the filters' count of papers with code
+        ("paper-05", r"^selected: false", "selected: true"),  # the home page's selected papers
         ("paper-07", r"things number", "stuff number"),  # selected: named on the home page
     ],
 )
@@ -247,7 +249,7 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert not (out / "authors" / "marie-curie").exists()
     assert_as_cold(site)
     assert build(site, out).pages == pages
-    change(site, "paper-20", r"^has_code: true", "has_code: false")  # a full rebuild from there
+    change(site, "paper-20", r"^selected: false", "selected: true")  # a full rebuild from there
     assert "reading" in rebuild(site)
     assert_as_cold(site)
 
@@ -370,7 +372,7 @@ def test_an_edited_paper_with_its_abstract_unchanged_takes_the_abstracts_html_fr
 
     convert = site_builder.markup._math_to_mathml
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", no_math)
-    change(site, "paper-05", r"^has_code: false", "has_code: true")  # its abstract has math
+    change(site, "paper-05", r"^selected: false", "selected: true")  # its abstract has math
     assert "reading" in rebuild(site)
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", convert)  # a cold build converts it
     assert_as_cold(site)
@@ -397,7 +399,7 @@ def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
     monkeypatch.setattr(site_builder.build, "run_tasks", counting)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
-    change(site, "paper-005", r"^has_code: false", "has_code: true")  # the lists' facets change
+    change(site, "paper-005", r"^selected: false", "selected: true")  # the lists' facets change
     assert "reading" in rebuild(site)
     assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
     assert_as_cold(site)
@@ -749,7 +751,7 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
 
-def test_a_tags_and_code_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
+def test_a_tags_and_selected_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
     import site_builder.render as render
 
     project = make_project(tmp_path / "project", SITE)
@@ -773,8 +775,8 @@ def test_a_tags_and_code_edit_takes_the_usual_way_with_related_papers_amended(tm
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "related_rows", counting_full)
         patch.setattr(render, "_updated_related_rows", counting_amend)
-        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # with code too: the usual way
-        change(project, "paper-05", r"^has_code: false", "has_code: true")
+        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # and selected: the usual way
+        change(project, "paper-05", r"^selected: false", "selected: true")
         assert "reading" in rebuild(project)
     assert calls == ["amended"]
     assert_as_cold(project)
@@ -891,7 +893,7 @@ def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
     monkeypatch.setattr(site_builder.loader, "load_publication_file", counted)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "1")  # counted in this process
     touch(site, ALL)
-    change(site, "paper-05", r"^has_code: false", "has_code: true")  # the usual way
+    change(site, "paper-05", r"^selected: false", "selected: true")  # the usual way
     assert "reading" in rebuild(site)
     assert set(parsed) == {"paper-05"}  # (the quick way reads it too, before it gives up)
     assert_as_cold(site)
@@ -978,7 +980,7 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     preview = PreviewOf(site, capsys)
     assert SPLICED in preview.edit("paper-01", r"things number", "items number")
     preview.assert_as_cold()
-    log = preview.edit("paper-05", r"^has_code: false", "has_code: true")  # the shape: re-rendered
+    log = preview.edit("paper-05", r'^date: "(\d+)-03', r'date: "\1-04')  # the shape: re-rendered
     assert SPLICED not in log and "pages re-rendered" in log
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-06", r"^authors: \[", "authors: ['Marie Curie', ")  # who wrote it
