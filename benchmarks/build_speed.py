@@ -9,8 +9,8 @@ each, and prints wall-time medians, the ratio to Hugo pair by pair, peak memory 
 process tree (RSS and PSS summed over the build's processes, sampled from /proc every
 20 ms and 0.5 s), output size and file count; then site_builder's rebuilds with its cache: nothing
 changed, every paper file touched with its bytes unchanged (as a checkout or a restored CI
-cache leaves them), and one paper's title, authors and venue edited (quick rebuilds, each
-in turn; the venue a new one). Machines here are noisy: quote the medians and
+cache leaves them), and one paper's title, authors, venue and tags edited (quick rebuilds,
+each in turn; the venue and a tag new ones). Machines here are noisy: quote the medians and
 ratios measured in one run, not one time. Before timing a size, every source file of both
 sites is read once, so that neither tool's first run waits for the disk. With --floor, it
 also times writing site_builder's output files alone, with two processes and no rendering
@@ -281,7 +281,7 @@ def main() -> int:
             retouched.append(timed(build, cwd=REPO)[0])
         paper = papers[n // 2]
         original = paper.read_text(encoding="utf-8")
-        edits, reshaped, venues = [], [], []
+        edits, reshaped, venues, retagged = [], [], [], []
         try:
             # a new title: the paper's text (a quick rebuild, patch.py; the first one also changes
             # its citation key, and so the keys of the papers that shared its old one)
@@ -303,19 +303,28 @@ def main() -> int:
                     moved = original.replace("authors: [", f'venue: "A New Venue {i}"\nauthors: [', 1)
                 paper.write_text(moved, encoding="utf-8")
                 venues.append(timed(build, cwd=REPO)[0])
+            # a tag new to the site: the tag facet, its numbering, and the related papers of
+            # the papers near it in the lists of the tags it gained or lost
+            for i in range(args.runs):
+                tagged = re.sub(r"^tags: \[", f'tags: ["a-new-tag-{i}", ', original, count=1, flags=re.M)
+                if tagged == original:
+                    tagged = original.replace("authors: [", f'tags: ["a-new-tag-{i}"]\nauthors: [', 1)
+                paper.write_text(tagged, encoding="utf-8")
+                retagged.append(timed(build, cwd=REPO)[0])
         finally:
             paper.write_text(original, encoding="utf-8")
         hugo_median = statistics.median(r[0] for r in hugo)
         warm_median, edit_median = statistics.median(warm), statistics.median(edits)
         reshaped_median, touched_median = statistics.median(reshaped), statistics.median(retouched)
-        venue_median = statistics.median(venues)
+        venue_median, tags_median = statistics.median(venues), statistics.median(retagged)
         print(
             f"{n:>7} | rebuild, nothing changed: {warm_median:.2f} s ({warm_median / hugo_median:.3f}x "
             f"Hugo's full build); every paper file touched: {touched_median:.2f} s "
             f"({touched_median / hugo_median:.3f}x); one paper's title edited: {edit_median:.2f} s "
             f"({edit_median / hugo_median:.3f}x); one paper's authors edited: {reshaped_median:.2f} s "
             f"({reshaped_median / hugo_median:.2f}x); its venue edited: {venue_median:.2f} s "
-            f"({venue_median / hugo_median:.3f}x)",
+            f"({venue_median / hugo_median:.3f}x); its tags edited: {tags_median:.2f} s "
+            f"({tags_median / hugo_median:.3f}x)",
             flush=True,
         )
     shutil.rmtree(outputs, ignore_errors=True)
