@@ -1,9 +1,9 @@
-"""Quick rebuilds: when only the text, authors, venue or tags of a few papers changed, splice in new pieces.
+"""Quick rebuilds: when the text, authors or facets of a few papers changed, splice their new pieces in.
 
 A rebuild that reads every paper, checks the whole site and plans every page costs about
 two seconds at 10,000 papers before it renders the few pages an edit changed. But an edit
 to a paper's text (its title, abstract, links, affiliations), not to when it was
-published or its category, leaves the site's shape as it was: the same pages list the
+published or whether it is selected, leaves the site's shape as it was: the same pages list the
 same papers in the same order (papers of one day are in file-name order, so a new title
 moves nothing). Each list page showing the paper then differs from the last build only in
 that paper's pieces: its entry, its row of the filter index, its search text, its BibTeX
@@ -14,9 +14,9 @@ one in each page that shows it (exactly once, or it gives up), and puts the new 
 place; so does the pager of each neighbouring paper's page, which shows its title. The
 paper's own page and the feed are rendered again in full. An edit to who wrote a paper
 changes its authors' pages, the author index, the sitemap, the filter index's authors and
-some related papers too: :mod:`.reauthor` puts those in place. An edit to where it
-appeared or how it is tagged changes the filters' checkboxes and numbering
-(:mod:`.refacet`), and a tags edit some related papers too. Everything else is left as it is.
+some related papers too: :mod:`.reauthor` puts those in place. An edit to its venue,
+tags, category or code changes the filters' checkboxes and numbering (:mod:`.refacet`),
+and a tags or category edit some related papers too. Everything else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
 order, related papers, authors, tags and citation keys. Whenever a quick rebuild cannot
@@ -101,11 +101,11 @@ class Patch:
 
 
 def who_wrote(pub: Publication) -> tuple[object, ...]:
-    """Return what pages other than a paper's own read of it besides its pieces, authors, venue and tags.
+    """Return what pages other than a paper's own read of it besides its pieces, authors and facets.
 
-    When, in which category, with code or not, and whether it is selected: what a quick
-    rebuild needs unchanged (an edit to who wrote it is put in place by :mod:`.reauthor`,
-    one to its venue or tags by :mod:`.refacet`).
+    When, and whether it is selected: what a quick rebuild needs unchanged (an edit to who
+    wrote it is put in place by :mod:`.reauthor`, one to its venue, tags, category or code
+    by :mod:`.refacet`).
     """
     return (pub.slug, pub.source, pub.date, pub.selected)
 

@@ -1,14 +1,14 @@
-"""Quick rebuilds after an edit to papers' venues or tags: the filters' part of :mod:`.patch`.
+"""Quick rebuilds after an edit to papers' categories, venues, tags or code: the filters' part of patch.
 
-The publications page carries the filter index (a row per paper, naming its venue and tags
-by their numbers in the facets' vocabularies) and a checkbox per venue and per tag with
-its count of papers. An edit to a paper's venue or tags changes its row and the counts of
-the checkboxes it left and joined; a venue or tag new to the site gets a checkbox in its
-place, and one no paper has any more loses it. Then the vocabulary is numbered anew, and
-with it every row that names a venue or tag after the change. :func:`splice_rows` makes
+The publications page carries the filter index (a row per paper, naming its category,
+venue and tags by their numbers in the facets' vocabularies) and a checkbox per value with
+its count of papers. An edit to a paper's facets changes its row and the counts of the
+checkboxes it left and joined (and of "Has code"); a value new to the site gets a
+checkbox in its place, and one no paper has any more loses it. Then the vocabulary is
+numbered anew, and with it every row that names a value after the change. :func:`splice_rows` makes
 those changes as text in the page as the last build wrote it, checking each piece it
 reads, and gives up (:class:`~site_builder.patch.GiveUp`) when the page is not as a build
-writes it. The related papers a tags edit changes are found by :mod:`.reauthor`.
+writes it. The related papers a tags or category edit changes are found by :mod:`.reauthor`.
 """
 
 from __future__ import annotations
