@@ -171,10 +171,18 @@ def build(
     target = str(out.resolve())
     # Is the output as the last build left it (its folders' times)? Checked beside the
     # sources' scan below: both are mostly system calls, tens of thousands at 10,000 papers.
-    intact = beside(
+    check = beside(
         lambda: use_cache and cache.out == target and cache.output_intact(out),
         fork=len(cache.folders) >= FORKED_CHECK_FROM,  # a fork costs about a millisecond
     )
+    answer: list[bool] = []
+
+    def intact() -> bool:
+        """Return the check's answer (waited for the first time only)."""
+        if not answer:
+            answer.append(check())
+        return answer[0]
+
     # our code and the inputs other than papers, by their bytes (read only when their times changed)
     code_times, code = files_digest(scan(PACKAGE_DIR, suffixes=(".py",)), __version__, cache.known)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR
@@ -190,18 +198,20 @@ def build(
     base_times, base = files_digest(others, extra, cache.known)
     known = {code_times: code, base_times: base}
     inputs = stat_digest(paper_stats, extra=base)
-    same_output = intact()
     if cache.code != code:
+        intact()  # the check's process reaped
         cache = BuildCache()  # other code: reuse nothing
-        same_output = False
-    if same_output and cache.inputs == inputs:
+    elif cache.inputs == inputs and intact():
         cache.save_known(project, known)
         return _up_to_date(out, cache)
-    if same_output and use_cache:
+    elif use_cache and cache.inputs != inputs:
+        # the quick rebuild reads what it needs while the output's check goes on, and asks
+        # for its answer before it writes anything
         with _collector_paused():  # a few papers' pieces, and the index: nothing left to collect
-            quick = _quick(project, out, cache, paper_stats, base, inputs, known, strict, report)
+            quick = _quick(project, out, cache, paper_stats, base, inputs, known, strict, report, intact)
         if quick is not None:
             return quick
+    same_output = intact() and cache.code == code
     paper_paths = [papers_dir / name for name, _, _ in paper_stats]
     stats = _by_name(paper_stats)
 
@@ -311,10 +321,12 @@ def _quick(
     known: dict[str, str],
     strict: bool,
     report: Progress,
+    intact: Callable[[], bool],
 ) -> BuildResult | None:
     """Rebuild quickly when only the text of a few papers changed (see :mod:`~site_builder.patch`).
 
-    Return None, having written nothing, when the usual rebuild is needed.
+    ``intact()`` tells whether the output is as the last build left it. Return None, having
+    written nothing, when the usual rebuild is needed.
     """
     from .patch import edited_papers, fold_into_index, load_index, quick_patch, unchanged_papers
 
@@ -325,6 +337,8 @@ def _quick(
     edited = edited_papers(index.files, stats)
     # files touched, or checked out again, with the same bytes: their new times are noted, no more
     touched_only = unchanged_papers(project / CONTENT_DIR / PUBLICATIONS_DIR, edited, index)
+    if not intact():
+        return None
     if touched_only:
         same = set(touched_only)
         edited = [name for name in edited if name not in same]

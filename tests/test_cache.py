@@ -71,6 +71,32 @@ def test_a_changed_output_folder_is_rebuilt(
     assert build(p, out).up_to_date
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["checked here", "checked in a forked process"])
+def test_an_edit_with_the_output_changed_by_hand_takes_the_usual_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """The quick rebuild reads while the output is checked, but never splices into a changed output."""
+    import site_builder.build
+
+    if forked:
+        monkeypatch.setattr(site_builder.build, "FORKED_CHECK_FROM", 0)
+    p = copy_of_this_site(tmp_path)
+    out = tmp_path / "out"
+    build(p, out)
+    (out / "publications" / "2022-xue-dynamic-multimodal-fusion" / "index.html").unlink()  # another's page
+    edit(
+        p / "content" / "publications" / "2021-hua-feature-decorrelation-self.yaml",
+        "title: On Feature",
+        "title: On Features",
+    )
+    stages: list[str] = []
+    build(p, out, progress=lambda stage, done, total: stages.append(stage))
+    assert "patching" not in stages and "reading" in stages
+    cold = tmp_path / "cold"
+    build(p, cold, use_cache=False)
+    assert files(out) == files(cold)
+
+
 def test_a_broken_cache_is_ignored(tmp_path: Path) -> None:
     p = copy_of_this_site(tmp_path)
     out = tmp_path / "out"

@@ -988,6 +988,9 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     assert SPLICED in preview.edit("paper-05", r"things number", "stuff number")  # from the new render
     assert SPLICED in preview.edit("paper-09", r'^venue: "', 'venue: "Workshop at ')  # a new venue
     preview.assert_as_cold()
+    assert SPLICED in preview.edit("paper-09", r"^tags: \[", "tags: [new, ")  # a new tag: related papers
+    assert SPLICED in preview.edit("paper-10", r'^category: "[^"]*"', 'category: "cs.RO"')  # a new category
+    preview.assert_as_cold()
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-00", r"^title: \"Learning", 'title: "Teaching')  # renamed files
     assert SPLICED in preview.edit("paper-00", r"^title: \"Teaching", 'title: "Learning')  # and back
