@@ -167,6 +167,26 @@ def warm_up(corpus: Path) -> None:
                     pass
 
 
+def timed_edits(paper: Path, build: list[str], texts: list[str]) -> list[float]:
+    """Time a rebuild after each edit of ``paper`` (its new text, one after the other)."""
+    times = []
+    for text in texts:
+        paper.write_text(text, encoding="utf-8")
+        times.append(timed(build, cwd=REPO)[0])
+    return times
+
+
+def with_field(paper: str, name: str, value: str, first: bool = False) -> str:
+    """Return a paper file's text with ``name: value`` (``value`` first in its list when ``first``)."""
+    pattern, new = (
+        (rf"^{name}: \[", f"{name}: [{value}, ") if first else (rf"^{name}: .*$", f"{name}: {value}")
+    )
+    text = re.sub(pattern, new, paper, count=1, flags=re.M)
+    if text == paper:  # no such field: added
+        text = paper.replace("authors: [", f"{name}: {f'[{value}]' if first else value}\nauthors: [", 1)
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -281,36 +301,31 @@ def main() -> int:
             retouched.append(timed(build, cwd=REPO)[0])
         paper = papers[n // 2]
         original = paper.read_text(encoding="utf-8")
-        edits, reshaped, venues, retagged = [], [], [], []
+
+        runs = range(args.runs)
         try:
             # a new title: the paper's text (a quick rebuild, patch.py; the first one also changes
             # its citation key, and so the keys of the papers that shared its old one)
-            for i in range(args.runs):
-                paper.write_text(original.replace("title: ", f"title: Edited {i} ", 1), encoding="utf-8")
-                edits.append(timed(build, cwd=REPO)[0])
+            edits = timed_edits(
+                paper, build, [original.replace("title: ", f"title: Edited {i} ", 1) for i in runs]
+            )
             # a new author: author pages, the author index, related papers, the filters' numbering
             # and the sitemap change too (a quick rebuild as well, since 2026-11-25)
-            for i in range(args.runs):
-                paper.write_text(
-                    original.replace("authors: [", f'authors: ["New Author {i}", ', 1), encoding="utf-8"
-                )
-                reshaped.append(timed(build, cwd=REPO)[0])
+            reshaped = timed_edits(
+                paper,
+                build,
+                [original.replace("authors: [", f'authors: ["New Author {i}", ', 1) for i in runs],
+            )
             # a venue new to the site: the venue facet gets a checkbox, and the filter index's
             # venues are numbered anew (a quick rebuild as well, since 2026-11-25)
-            for i in range(args.runs):
-                moved = re.sub(r"^venue: .*$", f'venue: "A New Venue {i}"', original, count=1, flags=re.M)
-                if moved == original:
-                    moved = original.replace("authors: [", f'venue: "A New Venue {i}"\nauthors: [', 1)
-                paper.write_text(moved, encoding="utf-8")
-                venues.append(timed(build, cwd=REPO)[0])
+            venues = timed_edits(
+                paper, build, [with_field(original, "venue", f'"A New Venue {i}"') for i in runs]
+            )
             # a tag new to the site: the tag facet, its numbering, and the related papers of
             # the papers near it in the lists of the tags it gained or lost
-            for i in range(args.runs):
-                tagged = re.sub(r"^tags: \[", f'tags: ["a-new-tag-{i}", ', original, count=1, flags=re.M)
-                if tagged == original:
-                    tagged = original.replace("authors: [", f'tags: ["a-new-tag-{i}"]\nauthors: [', 1)
-                paper.write_text(tagged, encoding="utf-8")
-                retagged.append(timed(build, cwd=REPO)[0])
+            retagged = timed_edits(
+                paper, build, [with_field(original, "tags", f'"a-new-tag-{i}"', first=True) for i in runs]
+            )
         finally:
             paper.write_text(original, encoding="utf-8")
         hugo_median = statistics.median(r[0] for r in hugo)
