@@ -350,7 +350,7 @@ def _patch(
             rendered[before.abstract, True] = cached[3]
         paper = load_publication_file(folder / name)
         after = paper.publication
-        if paper.problems or after is None or who_wrote(after) != who_wrote(before) or slug in index.selected:
+        if paper.problems or after is None or who_wrote(after) != who_wrote(before):
             raise GiveUp
         if link_problems(after, known, pages):
             raise GiveUp
@@ -498,6 +498,11 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
+        if slug in index.selected:  # the home page names it among the selected papers
+            named = env.get_template("_selected.html")
+            splice(
+                "index.html", named.render(p=before_view, root="./"), named.render(p=after_view, root="./")
+            )
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
