@@ -9,6 +9,7 @@ a few papers' text splices their new pieces into the pages instead (:mod:`.patch
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import shutil
@@ -171,18 +172,13 @@ def build(
     target = str(out.resolve())
     # Is the output as the last build left it (its folders' times)? Checked beside the
     # sources' scan below: both are mostly system calls, tens of thousands at 10,000 papers.
-    check = beside(
-        lambda: use_cache and cache.out == target and cache.output_intact(out),
-        fork=len(cache.folders) >= FORKED_CHECK_FROM,  # a fork costs about a millisecond
+    # Its answer is waited for once, however often it is asked.
+    intact = functools.cache(
+        beside(
+            lambda: use_cache and cache.out == target and cache.output_intact(out),
+            fork=len(cache.folders) >= FORKED_CHECK_FROM,  # a fork costs about a millisecond
+        )
     )
-    answer: list[bool] = []
-
-    def intact() -> bool:
-        """Return the check's answer (waited for the first time only)."""
-        if not answer:
-            answer.append(check())
-        return answer[0]
-
     # our code and the inputs other than papers, by their bytes (read only when their times changed)
     code_times, code = files_digest(scan(PACKAGE_DIR, suffixes=(".py",)), __version__, cache.known)
     papers_dir = project / CONTENT_DIR / PUBLICATIONS_DIR

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 Output = Path | Mapping[str, bytes]
 
 INDEX_FILE = "patch.pickle"
+LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
 MOST_EDITED = 16  # more edited papers than this: a full rebuild is about as quick
 
 
@@ -490,7 +491,7 @@ def _patch(
         lists = [(f"authors/{author}/index.html", True) for author in shown_by]
         lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
         if i < LIST_HTML_LIMIT:
-            lists.append(("publications/index.html", False))
+            lists.append((LIST_PAGE, False))
         if index.year_pages:
             lists.append((f"publications/years/{after.year}/index.html", False))
         if i < RECENT_ON_HOME:
@@ -656,8 +657,7 @@ def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dic
 
 def _splice_keys(text: Callable[[str], bytes], pieces: Pieces, changes: list[tuple[int, str, str]]) -> None:
     """Change papers' citation keys (at their positions, from what to what) in the filter index."""
-    rel = "publications/index.html"
-    page = text(rel)
+    page = text(LIST_PAGE)
     opening = b'"keys":['
     start = find_once(page, opening) + len(opening)
     end = page.index(b"]", start)
@@ -666,4 +666,4 @@ def _splice_keys(text: Callable[[str], bytes], pieces: Pieces, changes: list[tup
         if i >= len(keys) or keys[i] != json.dumps(before).encode():
             raise GiveUp
         keys[i] = json.dumps(after).encode()
-    pieces.replace(rel, start, end, b",".join(keys))
+    pieces.replace(LIST_PAGE, start, end, b",".join(keys))

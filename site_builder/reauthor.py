@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .patch import GiveUp, PatchIndex, Pieces, find_once
+from .patch import LIST_PAGE, GiveUp, PatchIndex, Pieces, find_once
 
 if TYPE_CHECKING:
     import jinja2
@@ -296,7 +296,7 @@ def _renumber_authors(
     from .facets import author_options, author_order_key, author_slug
     from .render import script_json
 
-    rel = "publications/index.html"
+    rel = LIST_PAGE
     page = text(rel)
     script = page.rfind(b'<script type="application/json" id="pub-index">')  # near the end of the page
     if script < 0:

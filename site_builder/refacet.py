@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .facets import facet_order
-from .patch import GiveUp, Pieces, find_once
+from .patch import LIST_PAGE, GiveUp, Pieces, find_once
 
 if TYPE_CHECKING:
     import jinja2
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from .facets import FacetOption
     from .model import Publication
 
-LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
 ROW_WINDOW = 1 << 16  # bytes in which a paper's row of the filter index is looked for
 
 
@@ -167,8 +166,7 @@ def _facet_changes(
     if [facet.entry(value) for value in vocabulary] != entries:
         raise GiveUp
     chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
-    begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % facet.name.encode())
-    end = page.index(b"</fieldset>", begin)
+    begin, end = _fieldset(page, facet.name)
     involved = sorted({value for move in moves for values in move for value in values}, key=facet.order)
 
     def box(value: str) -> Callable[[int], bytes]:
@@ -273,6 +271,12 @@ def _inline_array(
     return value, (start, start + len(encoded))
 
 
+def _fieldset(page: bytes, name: str) -> tuple[int, int]:
+    """Return where the filters' fieldset ``facet-<name>`` is in the list page."""
+    begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % name.encode())
+    return begin, page.index(b"</fieldset>", begin)
+
+
 def _chip_span(page: bytes, box: Callable[[int], bytes], begin: int, end: int) -> tuple[int, int, int] | None:
     """Return where a checkbox is in ``page[begin:end]``, and its count; ``box(count)`` renders it."""
     marker = 9_876_543_210  # no value's count: the checkbox's text up to its count, and after it
@@ -306,8 +310,7 @@ def _splice_code_count(
         option = {"value": "1", "label": "Has code", "count": count, "title": "", "member": False}
         return str(chip("code", option)).encode()  # as publications.html renders it
 
-    begin = find_once(page, b'<fieldset class="facet" id="facet-more">')
-    span = _chip_span(page, box, begin, page.index(b"</fieldset>", begin))
+    span = _chip_span(page, box, *_fieldset(page, "more"))
     if span is None or span[2] + change < 0:
         raise GiveUp
     pieces.replace(LIST_PAGE, span[0], span[1], box(span[2] + change))
