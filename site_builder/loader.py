@@ -138,8 +138,13 @@ def assemble_publications(papers: Mapping[Path, PaperFile]) -> tuple[list[Public
     problems += duplicate_papers((pub.source, paper_key(pub.title, pub.authors[0])) for pub in publications)
     # Papers of one day are in file-name order, as Jekyll lists posts: fixing a title never
     # moves a paper, so an edit changes only the pages that show it (see patch.py).
-    publications.sort(key=lambda p: (-p.date.toordinal(), p.slug))
+    publications.sort(key=site_order)
     return publications, problems
+
+
+def site_order(pub: Publication) -> tuple[int, str]:
+    """Return where a paper goes in the site's order: newest first, then by slug (its file's name)."""
+    return (-pub.date.toordinal(), pub.slug)
 
 
 def duplicate_papers(papers: Iterable[tuple[str, str]]) -> list[Problem]:

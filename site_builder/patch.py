@@ -16,7 +16,11 @@ paper's own page and the feed are rendered again in full. An edit to who wrote a
 changes its authors' pages, the author index, the sitemap, the filter index's authors and
 some related papers too: :mod:`.reauthor` puts those in place. An edit to its venue,
 tags, category or code changes the filters' checkboxes and numbering (:mod:`.refacet`),
-and a tags or category edit some related papers too. Everything else is left as it is.
+and a tags or category edit some related papers too. A new day in the same year that
+leaves the paper between its neighbours in the site's order moves nothing either: its
+entries, row and BibTeX entry show the new day, and so does its line in the sitemap;
+the letters of its citation-key clash group, given in date order, may change. Everything
+else is left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
 order, related papers, authors, tags and citation keys. Whenever a quick rebuild cannot
@@ -102,13 +106,14 @@ class Patch:
 
 
 def who_wrote(pub: Publication) -> tuple[object, ...]:
-    """Return what pages other than a paper's own read of it besides its pieces, authors and facets.
+    """Return what pages other than a paper's own read of it besides its pieces, authors, facets and day.
 
-    When, and whether it is selected: what a quick rebuild needs unchanged (an edit to who
-    wrote it is put in place by :mod:`.reauthor`, one to its venue, tags, category or code
-    by :mod:`.refacet`).
+    Its year, and whether it is selected: what a quick rebuild needs unchanged (an edit to
+    who wrote it is put in place by :mod:`.reauthor`, one to its venue, tags, category or
+    code by :mod:`.refacet`; a new day of the same year, when the paper keeps its place in
+    the site's order, by :func:`_patch`).
     """
-    return (pub.slug, pub.source, pub.date, pub.selected)
+    return (pub.slug, pub.source, pub.year, pub.selected)
 
 
 def make_index(
@@ -302,10 +307,10 @@ def _patch(
 ) -> Patch:
     from .build import link_problems, static_files
     from .cite import base_key, citation_keys
-    from .loader import PaperFile, load_publication_file, load_site
+    from .loader import PaperFile, load_publication_file, load_site, site_order
     from .markup import MarkdownRenderer
     from .people import make_directory
-    from .reauthor import reauthor
+    from .reauthor import reauthor, splice_sitemap_dates
     from .refacet import splice_rows
     from .render import (
         FEED_SIZE,
@@ -401,6 +406,19 @@ def _patch(
             publications[slug] = pub
         return pub
 
+    # a new day in the same year: the paper must stay between its neighbours in the site's
+    # order (newest first, then by slug); then its entries, its row of the filter index, its
+    # BibTeX entry, its own page, the feed and its line in the sitemap show the new day, and
+    # the citation keys of its clash group may change letters (given in date order)
+    redated = sorted(slug for slug in new if new[slug].date != old[slug].date)
+    for slug in redated:
+        i = position[slug]
+        here = site_order(new[slug])
+        if (i > 0 and site_order(pub_of(index.order[i - 1])) >= here) or (
+            i + 1 < len(index.order) and here >= site_order(pub_of(index.order[i + 1]))
+        ):
+            raise GiveUp  # it moves in every list: the usual way
+
     views: dict[tuple[str, bool], PaperView] = {}
 
     def view_of(slug: str, abstract: bool = False) -> PaperView:
@@ -423,7 +441,7 @@ def _patch(
     # citation keys: the papers sharing an edited paper's old or new base key get theirs again
     # (letters in date order, as a full build gives them), and their own pages with them
     keys = dict(index.keys)
-    moved = [slug for slug in new if base_keys[slug] != index.base_keys[slug]]
+    moved = [slug for slug in new if base_keys[slug] != index.base_keys[slug] or slug in redated]
     groups = {index.base_keys[slug] for slug in moved} | {base_keys[slug] for slug in moved}
     members = [slug for slug, key in base_keys.items() if key in groups] if groups else []
     if len(members) > 8 * MOST_EDITED:
@@ -509,6 +527,8 @@ def _patch(
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
     splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
+    if redated and config.base_url:
+        splice_sitemap_dates(text, pieces, env, config.base_url, [(old[slug], new[slug]) for slug in redated])
     for slug in sorted({*new, *rekeyed}):
         splice(
             "publications.bib",

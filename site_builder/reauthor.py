@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from .patch import LIST_PAGE, GiveUp, PatchIndex, Pieces, find_once
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import jinja2
 
     from .model import Publication, Site
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 WHOLE_AUTHOR_PAGES = 64  # papers of an author whose page a quick rebuild renders whole; longer: edited
 MOST_RELATED_PAGES = 32  # papers whose related ones a quick rebuild finds changed (each rendered whole)
+SITEMAP = "sitemap.xml"
 
 
 def author_facts(pub: Publication, directory: Directory) -> tuple[Fact, ...]:
@@ -485,28 +488,50 @@ def _splice_sitemap(
     ``kept``, ``added`` and ``gone`` are author slugs: with pages before and after the edit
     (sorted), with a page only after, with a page only before.
     """
-    rel = "sitemap.xml"
-    page = text(rel)
-    template = env.get_template("sitemap.xml")
-    empty = template.render(base=base_url, pages=[], dates={})
-
-    def block(path: str) -> bytes:
-        """Return a page's lines in the sitemap: what the sitemap of it alone adds to an empty one."""
-        one = template.render(base=base_url, pages=[path], dates={})
-        head = next((i for i, (a, b) in enumerate(zip(empty, one, strict=False)) if a != b), len(empty))
-        return one[head : head + len(one) - len(empty)].encode("utf-8")
+    page = text(SITEMAP)
+    block = _sitemap_block(env, base_url)
 
     def find(path: str) -> tuple[int, int]:
-        piece = block(path)
+        piece = block(path, None)
         at = find_once(page, piece)
         return at, at + len(piece)
 
     for slug in gone:
-        pieces.replace(rel, *find(f"authors/{slug}/"), b"")
+        pieces.replace(SITEMAP, *find(f"authors/{slug}/"), b"")
     for slug in sorted(added):
         k = bisect.bisect_left(kept, slug)
         _, at = find(f"authors/{kept[k - 1]}/" if k else before[-1])
-        pieces.replace(rel, at, at, block(f"authors/{slug}/"))
+        pieces.replace(SITEMAP, at, at, block(f"authors/{slug}/", None))
+
+
+def splice_sitemap_dates(
+    text: Callable[[str], bytes],
+    pieces: Pieces,
+    env: jinja2.Environment,
+    base_url: str,
+    redated: Sequence[tuple[Publication, Publication]],
+) -> None:
+    """Give papers' pages their new dates in the sitemap (each paper before and after the edit)."""
+    page = text(SITEMAP)
+    block = _sitemap_block(env, base_url)
+    for before, after in redated:
+        path = f"publications/{before.slug}/"
+        old = block(path, before.date)
+        at = find_once(page, old)
+        pieces.replace(SITEMAP, at, at + len(old), block(path, after.date))
+
+
+def _sitemap_block(env: jinja2.Environment, base_url: str) -> Callable[[str, dt.date | None], bytes]:
+    """Return ``block(path, date)``: a page's lines in the sitemap (what they add to an empty one)."""
+    template = env.get_template(SITEMAP)
+    empty = template.render(base=base_url, pages=[], dates={})
+
+    def block(path: str, date: dt.date | None) -> bytes:
+        one = template.render(base=base_url, pages=[path], dates={path: date} if date else {})
+        head = next((i for i, (a, b) in enumerate(zip(empty, one, strict=False)) if a != b), len(empty))
+        return one[head : head + len(one) - len(empty)].encode("utf-8")
+
+    return block
 
 
 _MARK = "site-builder-mark"  # a year no page has: where a page's year sections start

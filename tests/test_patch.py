@@ -141,6 +141,12 @@ QUICK = ["patching", "saving the cache"]
         ("paper-05", r'^category: "[^"]*"', 'category: "cs.LG"'),  # another of the site's
         ("paper-05", r"^category: .*\n", ""),  # none
         ("paper-05", r'^category: "[^"]*"', 'category: "astro-ph.CO"'),  # first in the facet
+        # a new day of the same year that leaves the paper between its neighbours in the lists:
+        # its entries, row, BibTeX, page and line in the sitemap, and its clash group's letters
+        # (given by date: paper-09 and paper-24, both of 2021-03-13, swap theirs)
+        ("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-12"'),  # last of its day, a day earlier
+        ("paper-09", r'^date: "2021-03-13"', 'date: "2021-03-14"'),  # first of its day, a day later
+        ("paper-14", r'^date: "2023-03-13"', 'date: "2023-12-31"'),  # the newest: home page and feed
     ],
 )
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
@@ -181,6 +187,8 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
     ("slug", "pattern", "replacement"),
     [
         ("paper-05", r"^date: \"(\d+)-03", r'date: "\1-04'),  # moves in the lists
+        ("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-10"'),  # after paper-18, of that day
+        ("paper-09", r'^date: "2021-03-13"', 'date: "2022-03-13"'),  # another year: its year page
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
         ("paper-05", r"^selected: false", "selected: true"),  # the home page's selected papers
     ],
@@ -1005,6 +1013,8 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     preview.assert_as_cold()
     log = preview.edit("paper-08", r"^selected: false", "selected: true")  # newly selected: re-rendered
     assert SPLICED not in log
+    preview.assert_as_cold()
+    assert SPLICED in preview.edit("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-12"')  # its day
     preview.assert_as_cold()
 
 
