@@ -19,8 +19,10 @@ tags, category or code changes the filters' checkboxes and numbering (:mod:`.ref
 and a tags or category edit some related papers too. A new day in the same year that
 leaves the paper between its neighbours in the site's order moves nothing either: its
 entries, row and BibTeX entry show the new day, and so does its line in the sitemap;
-the letters of its citation-key clash group, given in date order, may change. Everything
-else is left as it is.
+the letters of its citation-key clash group, given in date order, may change. A paper
+selected or no longer changes the filters' "Selected" count and the home page's list of
+the newest selected papers (the index keeps every selected paper). Everything else is
+left as it is.
 
 A :class:`PatchIndex`, saved with the build cache, holds what that takes: the papers'
 order, related papers, authors, tags and citation keys. Whenever a quick rebuild cannot
@@ -81,7 +83,7 @@ class PatchIndex:
     keys: dict[str, str]  # slug → citation key
     base_keys: dict[str, str]  # slug → citation key before clashes get a letter
     same_paper: dict[str, str]  # slug → title and first author, which find duplicate papers
-    selected: frozenset[str]  # the selected papers the home page names
+    selected: dict[str, bool]  # slug → True, of every selected paper (the home page names the newest)
     year_pages: bool  # the site has a page per year (more papers than the list page shows)
     shards: dict[int, str]  # token of each shard of parsed papers
     warnings: tuple[Problem, ...]  # the last check's, but for duplicate papers
@@ -108,12 +110,12 @@ class Patch:
 def who_wrote(pub: Publication) -> tuple[object, ...]:
     """Return what pages other than a paper's own read of it besides its pieces, authors, facets and day.
 
-    Its year, and whether it is selected: what a quick rebuild needs unchanged (an edit to
-    who wrote it is put in place by :mod:`.reauthor`, one to its venue, tags, category or
-    code by :mod:`.refacet`; a new day of the same year, when the paper keeps its place in
-    the site's order, by :func:`_patch`).
+    Its year: what a quick rebuild needs unchanged (an edit to who wrote it is put in place
+    by :mod:`.reauthor`; one to its venue, tags, category, code or selection by
+    :mod:`.refacet` and :func:`_patch`; a new day of the same year, when the paper keeps its
+    place in the site's order, by :func:`_patch`).
     """
-    return (pub.slug, pub.source, pub.year, pub.selected)
+    return (pub.slug, pub.source, pub.year)
 
 
 def make_index(
@@ -130,7 +132,7 @@ def make_index(
     ``files`` are the paper files' times and sizes, ``digests`` their bytes' digests if known.
     """
     from .cite import base_key
-    from .render import LIST_HTML_LIMIT, RECENT_ON_HOME, author_facts
+    from .render import LIST_HTML_LIMIT, author_facts
     from .slugs import paper_key
 
     views = plan.views
@@ -153,7 +155,7 @@ def make_index(
         keys=dict(plan.helpers.keys),
         base_keys={v.pub.slug: base_key(v.pub) for v in views},
         same_paper=same,
-        selected=frozenset([v.pub.slug for v in views if v.pub.selected][:RECENT_ON_HOME]),
+        selected={v.pub.slug: True for v in views if v.pub.selected},
         year_pages=len(views) > LIST_HTML_LIMIT,
         shards=dict(shards),
         warnings=tuple(w for w in warnings if w not in told),
@@ -517,16 +519,29 @@ def _patch(
         for rel, brief in lists:
             root = root_for(rel)
             splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        if slug in index.selected:  # the home page names it among the selected papers
-            named = env.get_template("_selected.html")
-            splice(
-                "index.html", named.render(p=before_view, root="./"), named.render(p=after_view, root="./")
-            )
         splice("publications/search.json", search_json(old[slug]), search_json(after))
         full.add(slug)
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
         feed = feed or (bool(config.base_url) and i < FEED_SIZE)
     splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
+    # the home page names the newest selected papers (title and venue): their lines, when an
+    # edited paper is or was among the selected ones
+    if any(slug in index.selected or after.selected for slug, after in new.items()):
+        was = [slug for slug in index.order if slug in index.selected][:RECENT_ON_HOME]
+        now = [
+            slug for slug in index.order if (new[slug].selected if slug in new else slug in index.selected)
+        ][:RECENT_ON_HOME]
+        if bool(was) != bool(now):
+            raise GiveUp  # the section comes or goes: the usual way renders the page
+        named = env.get_template("_selected.html")
+
+        def lines(slugs: list[str], when: Mapping[str, Publication]) -> str:
+            """Return the home page's lines of the selected papers ``slugs``, the edited ones as ``when``."""
+            shown = (paper_view(when[s], directory, None) if s in when else view_of(s) for s in slugs)
+            return "".join(named.render(p=view, root="./") for view in shown)
+
+        if was:
+            splice("index.html", lines(was, old), lines(now, {}))
     if redated and config.base_url:
         splice_sitemap_dates(text, pieces, env, config.base_url, [(old[slug], new[slug]) for slug in redated])
     for slug in sorted({*new, *rekeyed}):
@@ -606,6 +621,11 @@ def _patch(
         "keys": {slug: keys[slug] for slug in rekeyed},
         "base_keys": {slug: base_keys[slug] for slug in new},
         "same_paper": {slug: same[slug] for slug in new},
+        "selected": {
+            slug: True if after.selected else None
+            for slug, after in new.items()
+            if after.selected != old[slug].selected
+        },
         "duplicates": {
             slug: duplicates.get(slug)
             for slug in duplicates.keys() | index.duplicates.keys()

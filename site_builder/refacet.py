@@ -137,8 +137,10 @@ def splice_rows(
             renumbered.append((facet, numbers, {value: i for i, value in enumerate(vocabulary)}))
     if renumbered:
         _renumber_rows(text(LIST_PAGE), pieces, edits, order, renumbered)
-    if any(before.has_code != after.has_code for before, after in edits.values()):
-        _splice_code_count(text(LIST_PAGE), pieces, env, edits)
+    for flag, field, label in _FLAGS:
+        change = sum(getattr(after, field) - getattr(before, field) for before, after in edits.values())
+        if change:
+            _splice_flag_count(text(LIST_PAGE), pieces, env, flag, label, change)
     for slug, (before, after) in edits.items():
         numbers_now = {
             facet.name: [positions[facet.name][value] for value in facet.values(after)]
@@ -297,21 +299,26 @@ def _chip_span(page: bytes, box: Callable[[int], bytes], begin: int, end: int) -
     return start, start + len(whole), count
 
 
-def _splice_code_count(
-    page: bytes, pieces: Pieces, env: jinja2.Environment, edits: Mapping[str, tuple[Publication, Publication]]
+# the "Show only" checkboxes: their names, the papers' fields they count, their labels
+_FLAGS = (("code", "has_code", "Has code"), ("selected", "selected", "Selected"))
+
+
+def _splice_flag_count(
+    page: bytes, pieces: Pieces, env: jinja2.Environment, flag: str, label: str, change: int
 ) -> None:
-    """Change the count of the filters' "Has code" checkbox by the papers that gained or lost their code."""
-    change = sum(after.has_code - before.has_code for before, after in edits.values())
-    if not change:
-        return
+    """Change the count of a "Show only" checkbox (``flag``: code, selected) by ``change`` papers.
+
+    "Selected" shows only while some paper is: the first paper selected, or the last one
+    no longer, gives up (the usual way renders the page).
+    """
     chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
 
     def box(count: int) -> bytes:
-        option = {"value": "1", "label": "Has code", "count": count, "title": "", "member": False}
-        return str(chip("code", option)).encode()  # as publications.html renders it
+        option = {"value": "1", "label": label, "count": count, "title": "", "member": False}
+        return str(chip(flag, option)).encode()  # as publications.html renders it
 
     span = _chip_span(page, box, *_fieldset(page, "more"))
-    if span is None or span[2] + change < 0:
+    if span is None or span[2] + change < (1 if flag == "selected" else 0):
         raise GiveUp
     pieces.replace(LIST_PAGE, span[0], span[1], box(span[2] + change))
 

@@ -147,6 +147,10 @@ QUICK = ["patching", "saving the cache"]
         ("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-12"'),  # last of its day, a day earlier
         ("paper-09", r'^date: "2021-03-13"', 'date: "2021-03-14"'),  # first of its day, a day later
         ("paper-14", r'^date: "2023-03-13"', 'date: "2023-12-31"'),  # the newest: home page and feed
+        # whether it is selected: its entries' badge, its row's flags, the filters' "Selected"
+        # count, and the home page's list of the newest selected papers
+        ("paper-05", r"^selected: false", "selected: true"),  # newer than paper-07: named first
+        ("paper-00", r"^selected: false", "selected: true"),  # older: named after it
     ],
 )
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
@@ -190,7 +194,7 @@ def test_quick_rebuilds_in_a_row_then_a_full_one_stay_equal_to_cold_builds(site:
         ("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-10"'),  # after paper-18, of that day
         ("paper-09", r'^date: "2021-03-13"', 'date: "2022-03-13"'),  # another year: its year page
         ("paper-14", r"Kurt Gödel", "Kurt Godel"),  # his newest paper: his name as shown everywhere
-        ("paper-05", r"^selected: false", "selected: true"),  # the home page's selected papers
+        ("paper-07", r"^selected: true", "selected: false"),  # the only one: the home page's section goes
     ],
 )
 def test_an_edit_to_the_site_shape_takes_the_usual_way(
@@ -242,8 +246,31 @@ def test_venue_tags_and_category_edits_in_a_row_stay_equal_to_cold_builds(site: 
     change(site, "paper-08", r'^venue: ".*"', 'venue: "Gamma"')
     assert rebuild(site) == QUICK
     assert_as_cold(site)
-    change(site, "paper-08", r"^selected: false", "selected: true")  # selected now: the usual way
-    assert "reading" in rebuild(site)
+    change(site, "paper-08", r"^selected: false", "selected: true")  # selected now, with a new venue
+    change(site, "paper-08", r'^venue: ".*"', 'venue: "Epsilon"')
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+
+
+def test_selections_in_a_row_name_the_newest_selected_papers_on_the_home_page(site: Path) -> None:
+    home = site.parent / "out" / "index.html"
+    # papers 24 to 29 selected one by one: each a quick rebuild (paper-07 is selected already)
+    for i in range(24, 30):
+        change(site, f"paper-{i:02d}", r"^selected: false", "selected: true")
+        assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    named = re.findall(r'<ul class="selected-papers">(.*?)</ul>', home.read_text(encoding="utf-8"), re.S)
+    assert len(named) == 1 and named[0].count("<li>") == 5
+    # one of the five named no longer selected: the sixth newest comes in, the last build's
+    # index knowing every selected paper, not only those named
+    change(site, "paper-29", r"^selected: true", "selected: false")
+    assert rebuild(site) == QUICK
+    assert_as_cold(site)
+    # two at once, one in and one out, with a title edit
+    change(site, "paper-26", r"^selected: true", "selected: false")
+    change(site, "paper-35", r"^selected: false", "selected: true")
+    change(site, "paper-25", r"things number", "items number")
+    assert rebuild(site) == QUICK
     assert_as_cold(site)
 
 
@@ -261,7 +288,7 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert not (out / "authors" / "marie-curie").exists()
     assert_as_cold(site)
     assert build(site, out).pages == pages
-    change(site, "paper-20", r"^selected: false", "selected: true")  # a full rebuild from there
+    change(site, "paper-20", r'^date: "(\d+)-03', r'date: "\1-04')  # it moves: a full rebuild from there
     assert "reading" in rebuild(site)
     assert_as_cold(site)
 
@@ -384,7 +411,7 @@ def test_an_edited_paper_with_its_abstract_unchanged_takes_the_abstracts_html_fr
 
     convert = site_builder.markup._math_to_mathml
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", no_math)
-    change(site, "paper-05", r"^selected: false", "selected: true")  # its abstract has math
+    change(site, "paper-05", r'^date: "\d+', 'date: "2020')  # another year; its abstract has math
     assert "reading" in rebuild(site)
     monkeypatch.setattr(site_builder.markup, "_math_to_mathml", convert)  # a cold build converts it
     assert_as_cold(site)
@@ -411,7 +438,7 @@ def test_a_large_sites_lists_rendered_again_on_two_cores_equal_a_cold_build(
     monkeypatch.setattr(site_builder.build, "FORKED_LISTS_FROM", 1)  # as a site of thousands of papers
     monkeypatch.setattr(site_builder.build, "run_tasks", counting)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "2")
-    change(site, "paper-005", r"^selected: false", "selected: true")  # the lists' facets change
+    change(site, "paper-007", r"^selected: true", "selected: false")  # the only one: the usual way
     assert "reading" in rebuild(site)
     assert shared[-1] == 1  # the changed pages rendered again, shared out one job at a time
     assert_as_cold(site)
@@ -787,8 +814,8 @@ def test_a_tags_and_selected_edit_takes_the_usual_way_with_related_papers_amende
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "related_rows", counting_full)
         patch.setattr(render, "_updated_related_rows", counting_amend)
-        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # and selected: the usual way
-        change(project, "paper-05", r"^selected: false", "selected: true")
+        change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # and the only selected paper no
+        change(project, "paper-07", r"^selected: true", "selected: false")  # more: the usual way
         assert "reading" in rebuild(project)
     assert calls == ["amended"]
     assert_as_cold(project)
@@ -905,7 +932,7 @@ def test_a_full_rebuild_parses_only_the_papers_whose_bytes_changed(
     monkeypatch.setattr(site_builder.loader, "load_publication_file", counted)
     monkeypatch.setenv("SITE_BUILDER_JOBS", "1")  # counted in this process
     touch(site, ALL)
-    change(site, "paper-05", r"^selected: false", "selected: true")  # the usual way
+    change(site, "paper-05", r'^date: "\d+', 'date: "2020')  # another year: the usual way
     assert "reading" in rebuild(site)
     assert set(parsed) == {"paper-05"}  # (the quick way reads it too, before it gives up)
     assert_as_cold(site)
@@ -1011,8 +1038,13 @@ def test_the_preview_goes_the_usual_way_after_a_shape_edit_and_splices_again_aft
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-07", r"things number", "stuff number")  # selected: named at home
     preview.assert_as_cold()
-    log = preview.edit("paper-08", r"^selected: false", "selected: true")  # newly selected: re-rendered
-    assert SPLICED not in log
+    assert SPLICED in preview.edit("paper-08", r"^selected: false", "selected: true")  # newly selected
+    preview.assert_as_cold()
+    log = preview.edit("paper-07", r"^selected: true", "selected: false")  # no longer: one left
+    assert SPLICED in log
+    preview.assert_as_cold()
+    log = preview.edit("paper-08", r"^selected: true", "selected: false")  # none left: re-rendered
+    assert SPLICED not in log and "pages re-rendered" in log
     preview.assert_as_cold()
     assert SPLICED in preview.edit("paper-24", r'^date: "2021-03-13"', 'date: "2021-03-12"')  # its day
     preview.assert_as_cold()
