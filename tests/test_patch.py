@@ -319,6 +319,29 @@ def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(
     assert quick >= 2  # some give up (a name shown otherwise, the selected paper): most do not
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_dates_and_selections_edited_in_a_row_stay_equal_to_cold_builds(site: Path, seed: int) -> None:
+    """Random days of the same year and random selections, one or two papers at a time.
+
+    Each rebuild, quick (the papers kept their places, some paper stays selected) or the
+    usual one, equals a cold build.
+    """
+    rng = random.Random(seed)
+    ways = set()
+    for _ in range(8):
+        for i in rng.sample(range(PAPERS), rng.randint(1, 2)):
+            path = site / "content" / "publications" / f"paper-{i:02d}.yaml"
+            if rng.random() < 0.5:
+                day = rng.choice([2, 3, 5, 6, 8, 9, 11, 12, 14])  # beside the days papers share
+                pattern, new = r'^date: "(\d+)-03-\d\d"', rf'date: "\1-03-{day:02d}"'
+            else:
+                pattern, new = r"^selected: .*$", f"selected: {rng.choice(['true', 'false'])}"
+            path.write_text(re.sub(pattern, new, path.read_text(encoding="utf-8"), flags=re.M), "utf-8")
+        ways.add("quick" if rebuild(site) == QUICK else "usual")
+        assert_as_cold(site)
+    assert "quick" in ways
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_authors_tags_and_category_edits_with_small_windows_of_related_candidates_stay_equal_to_cold_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
@@ -790,7 +813,7 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
 
-def test_a_tags_and_selected_edit_takes_the_usual_way_with_related_papers_amended(tmp_path: Path) -> None:
+def test_a_tags_edit_that_takes_the_usual_way_amends_the_related_papers(tmp_path: Path) -> None:
     import site_builder.render as render
 
     project = make_project(tmp_path / "project", SITE)
