@@ -11,9 +11,10 @@ process tree (RSS and PSS summed over the build's processes, sampled from /proc 
 changed, every paper file touched with its bytes unchanged (as a checkout or a restored CI
 cache leaves them), and one paper's title, authors, venue and tags edited (quick rebuilds,
 each in turn; the venue and a tag new ones), and a paper's date moved a day within its place
-in the lists. Machines here are noisy: quote the medians and
-ratios measured in one run, not one time. Before timing a size, every source file of both
-sites is read once, so that neither tool's first run waits for the disk. With --floor, it
+in the lists (each edit timed --runs times, five at least, the median quoted). Machines
+here are noisy: quote the medians and ratios measured in one run, not one time. Before
+timing a size, every source file of both sites is read once, so that neither tool's first
+run waits for the disk. With --floor, it
 also times writing site_builder's output files alone, with two processes and no rendering
 (write_floor.py): no build of that output can be quicker on this disk.
 
@@ -326,7 +327,10 @@ def main() -> int:
         paper = papers[n // 2]
         original = paper.read_text(encoding="utf-8")
 
-        runs = range(args.runs)
+        # five edits of each kind at least: a quick rebuild takes a few tenths of a second, and
+        # the kernel's share varies (writing the same 10 MB search index took 2 to 21 ms in
+        # consecutive rebuilds), so a median of three moves with one slow write
+        runs = range(max(args.runs, 5))
         try:
             # a new title: the paper's text (a quick rebuild, patch.py; the first one also changes
             # its citation key, and so the keys of the papers that shared its old one)
