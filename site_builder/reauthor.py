@@ -72,6 +72,7 @@ class _Authorship:
         self.now, self.index = now, index.shown
         edited = self.edited = {order.index(slug): slug for slug in now}
         self._shared: dict[str, Counter[str]] = {}  # author → papers shared with each co-author, before
+        self._in_order: list[tuple[Fact, ...]] | None = None  # see positions
         self.affected = sorted({fact[0] for slug in now for fact in (*before[slug], *now[slug])})
         self.papers_before = self.positions(self.affected, after=False)
         self.papers_now: dict[str, list[int]] = {}
@@ -105,11 +106,18 @@ class _Authorship:
         papers: dict[str, list[int]] = {author: [] for author in authors}
         if not papers:
             return papers
-        for i, slug in enumerate(self.order):
-            for fact in self.facts(i, after) if slug in self.now else self.before[slug]:
-                bucket = papers.get(fact[0])
-                if bucket is not None and (not bucket or bucket[-1] != i):
-                    bucket.append(i)
+        if self._in_order is None:  # every paper's authors before the edit, in the site's order
+            self._in_order = [self.before[slug] for slug in self.order]
+        edited = self.edited if after else {}
+        wanted = papers.keys()
+        for i, facts in enumerate(self._in_order):
+            if i in edited:
+                facts = self.now[edited[i]]
+            for fact in facts:
+                if fact[0] in wanted:
+                    bucket = papers[fact[0]]
+                    if not bucket or bucket[-1] != i:
+                        bucket.append(i)
         return papers
 
     def facts(self, i: int, after: bool = True) -> tuple[Fact, ...]:
@@ -193,10 +201,16 @@ def _related_now(
             affected.update(_around(authorship.papers_before[author], position[slug]))
     by_tag: dict[str, list[int]] = {}
     by_category: dict[str, list[int]] = {}
-    for i, slug in enumerate(order):
-        paper_tags, category = refaceted.get(slug) or index.facets[slug]
-        for tag in dict.fromkeys(paper_tags):
-            by_tag.setdefault(tag, []).append(i)
+    facets = [index.facets[slug] for slug in order]
+    for slug, edited in refaceted.items():
+        facets[position[slug]] = edited
+    for i, (paper_tags, category) in enumerate(facets):
+        for tag in paper_tags:
+            tagged = by_tag.get(tag)
+            if tagged is None:
+                by_tag[tag] = [i]
+            elif tagged[-1] != i:  # a tag twice on one paper lists it once
+                tagged.append(i)
         if category:
             by_category.setdefault(category, []).append(i)
 
