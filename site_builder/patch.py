@@ -2,10 +2,10 @@
 
 A rebuild that reads every paper, checks the whole site and plans every page costs about
 two seconds at 10,000 papers before it renders the few pages an edit changed. But an edit
-to a paper's text (its title, abstract, links, affiliations), not to when it was
-published or whether it is selected, leaves the site's shape as it was: the same pages list the
-same papers in the same order (papers of one day are in file-name order, so a new title
-moves nothing). Each list page showing the paper then differs from the last build only in
+to a paper's text (its title, abstract, links, affiliations), not to its year or its place
+in the site's order, leaves the site's shape as it was: the same pages list the same
+papers in the same order (papers of one day are in file-name order, so a new title moves
+nothing). Each list page showing the paper then differs from the last build only in
 that paper's pieces: its entry, its row of the filter index, its search text, its BibTeX
 entry.
 
@@ -318,6 +318,7 @@ def _patch(
         FEED_SIZE,
         LIST_HTML_LIMIT,
         RECENT_ON_HOME,
+        SELECTED_ON_HOME,
         Fragments,
         Helpers,
         PaperView,
@@ -527,10 +528,10 @@ def _patch(
     # the home page names the newest selected papers (title and venue): their lines, when an
     # edited paper is or was among the selected ones
     if any(slug in index.selected or after.selected for slug, after in new.items()):
-        was = [slug for slug in index.order if slug in index.selected][:RECENT_ON_HOME]
+        was = [slug for slug in index.order if slug in index.selected][:SELECTED_ON_HOME]
         now = [
             slug for slug in index.order if (new[slug].selected if slug in new else slug in index.selected)
-        ][:RECENT_ON_HOME]
+        ][:SELECTED_ON_HOME]
         if bool(was) != bool(now):
             raise GiveUp  # the section comes or goes: the usual way renders the page
         named = env.get_template("_selected.html")

@@ -3,7 +3,7 @@
 The publications page carries the filter index (a row per paper, naming its category,
 venue and tags by their numbers in the facets' vocabularies) and a checkbox per value with
 its count of papers. An edit to a paper's facets changes its row and the counts of the
-checkboxes it left and joined (and of "Has code"); a value new to the site gets a
+checkboxes it left and joined (and of "Has code" or "Selected"); a value new to the site gets a
 checkbox in its place, and one no paper has any more loses it. Then the vocabulary is
 numbered anew, and with it every row that names a value after the change. :func:`splice_rows` makes
 those changes as text in the page as the last build wrote it, checking each piece it

@@ -42,6 +42,7 @@ from .model import Publication, Site, quick_pickle
 from .people import Directory, Person, make_directory, name_key
 
 RECENT_ON_HOME = 5
+SELECTED_ON_HOME = 5  # the newest selected papers the home page names
 # The publications page carries this many papers in its HTML; the rest are listed on year
 # pages (complete without JavaScript) and rendered from the JSON index by the script.
 LIST_HTML_LIMIT = 500
@@ -621,6 +622,7 @@ def _home(
             config,
             intro=intro,
             recent=views[:RECENT_ON_HOME],
+            selected=[v for v in views if v.pub.selected][:SELECTED_ON_HOME],
             total=len(views),
             years=years,
         ),
