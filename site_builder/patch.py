@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,9 +58,10 @@ from .output import safe_join
 if TYPE_CHECKING:
     import jinja2
 
-    from .model import Publication
+    from .markup import MarkdownRenderer
+    from .model import Publication, Site
     from .render import AuthorFact as Fact
-    from .render import Plan
+    from .render import PaperView, Plan
 
 # The last build's output: its folder, or the preview's files in memory (by output path)
 Output = Path | Mapping[str, bytes]
@@ -307,39 +308,95 @@ def _patch(
     env: jinja2.Environment | None,
     held: Callable[[str], Publication | None] | None,
 ) -> Patch:
-    from .build import link_problems, static_files
-    from .cite import base_key, citation_keys
-    from .loader import PaperFile, load_publication_file, load_site, site_order
-    from .markup import MarkdownRenderer
-    from .people import make_directory
+    """Return the quick rebuild (see :func:`quick_patch`); raise :class:`GiveUp` when it cannot be one.
+
+    The stages in order: the edited papers read and checked; their places in the site's
+    order checked; citation keys given again; who wrote them put in place (:mod:`.reauthor`);
+    their entries, filter rows, the home page's selected papers, the sitemap's dates and the
+    BibTeX spliced; the neighbours' pagers; the pages rendered whole; the index's changes.
+    """
+    from .loader import load_site
     from .reauthor import reauthor, splice_sitemap_dates
     from .refacet import splice_rows
-    from .render import (
-        FEED_SIZE,
-        LIST_HTML_LIMIT,
-        RECENT_ON_HOME,
-        SELECTED_ON_HOME,
-        Fragments,
-        Helpers,
-        PaperView,
-        bib_entry,
-        entry_renderer,
-        feed_file,
-        job_of_output,
-        make_environment,
-        paper_page,
-        paper_view,
-        root_for,
-        search_json,
+    from .render import make_environment
+
+    folder = project / CONTENT_DIR / PUBLICATIONS_DIR
+    edited = _read_edited(project, folder, index, stats, changed, old_entry)
+    site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
+    if site is None:
+        raise GiveUp
+    if env is None:
+        env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
+    s = _Splicing(out, folder, index, edited, site, env, old_entry, held)
+    new = edited.new
+    redated = _redated(s)
+    keys, rekeyed = _rekeyed(s, edited.base_keys, redated)
+    authors = reauthor(
+        index, new, site, env, s.directory, s.text, s.splice, s.pieces, s.put, s.view_of, s.entry_of
     )
+    full = set(authors.related)  # paper pages rendered again whole
+    removed = list(authors.removed)
+    renamed = dict(authors.renamed)
+    neighbours, feed = _splice_entries(s, authors.not_spliced)
+    full.update(new)
+    splice_rows(
+        s.text, s.pieces, env, {slug: (edited.old[slug], after) for slug, after in new.items()}, index.order
+    )
+    _splice_selected(s)
+    if redated and site.config.base_url:
+        pairs = [(edited.old[slug], new[slug]) for slug in redated]
+        splice_sitemap_dates(s.text, s.pieces, env, site.config.base_url, pairs)
+    _splice_bib(s, keys, rekeyed)
+    if rekeyed:
+        _splice_keys(s.text, s.pieces, [(s.position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
+    full.update(rekeyed)
+    for slug in rekeyed:  # their citation files take the new key's name
+        stem = f"publications/{slug}/"
+        removed += [f"{stem}{index.keys[slug]}{suffix}" for suffix in _CITATION_FILES]
+        renamed[f"paper:{slug}"] = (
+            f"{stem}index.html",
+            *(f"{stem}{keys[slug]}{suffix}" for suffix in _CITATION_FILES),
+        )
+    _splice_pagers(s, neighbours - full)
+    _render_whole(s, sorted(full), authors.related, keys, feed)
+    return _finish(s, edited, keys, rekeyed, removed, renamed, authors.tables)
+
+
+_CITATION_FILES = (".bib", ".ris", ".json")  # a paper's, named by its citation key
+
+
+@dataclass(frozen=True, slots=True)
+class _Edited:
+    """The edited papers as the last build had them and as they are now, read and checked."""
+
+    old: dict[str, Publication]  # slug → the paper as the last build read it
+    new: dict[str, Publication]  # slug → the paper now
+    papers: dict[str, tuple[int, int, Any, bytes | None]]  # file name → time, size, file, abstract's HTML
+    base_keys: dict[str, str]  # every paper's citation key before clashes, the edited ones' now
+    same: dict[str, str]  # every paper's title and first author (duplicates), the edited ones' now
+    rendered: dict[tuple[str, bool], bytes]  # abstracts' HTML as the cache has them (``markdown`` reuses)
+    markdown: MarkdownRenderer  # renders the abstracts shown (their HTML as kept, when it is)
+    changed: list[str]  # the edited files' names
+
+
+def _read_edited(
+    project: Path,
+    folder: Path,
+    index: PatchIndex,
+    stats: dict[str, tuple[int, int]],
+    changed: list[str],
+    old_entry: Callable[[str], Any],
+) -> _Edited:
+    """Read and check the edited papers; give up at once on an edit to a paper's shape, or on problems."""
+    from .build import link_problems, static_files
+    from .cite import base_key
+    from .loader import PaperFile, load_publication_file
+    from .markup import MarkdownRenderer
     from .slugs import paper_key
 
-    rendered: dict[tuple[str, bool], bytes] = {}  # the edited papers' old abstracts, as the cache has them
-    folder = project / CONTENT_DIR / PUBLICATIONS_DIR
+    rendered: dict[tuple[str, bool], bytes] = {}
     pages = _PaperPages(index.order)
     known = set(static_files(project))
-
-    # the edited papers, read and checked first: an edit to a paper's shape gives up at once
     base_keys, same = dict(index.base_keys), dict(index.same_paper)
     old: dict[str, Publication] = {}
     new: dict[str, Publication] = {}
@@ -367,149 +424,184 @@ def _patch(
         base_keys[slug] = base_key(after)
         old[slug], new[slug] = before, after
         papers[name] = (*stats[name], paper, None)
-    site, _ = load_site(project, {})  # site.yaml, people, pages and news: everything but the papers
-    if site is None:
-        raise GiveUp
-    config = site.config
-    if env is None:
-        env = make_environment(theme_dirs(project, "templates"), compiled_templates(project))
-    entry = entry_renderer(env, config)
-    env.globals["paper_entry"] = entry
-    directory = make_directory(site.people, config.members)
-
-    def file_of(slug: str) -> str:
-        """Return the name of a paper's file: its slug and suffix."""
-        for name in (f"{slug}.yaml", f"{slug}.yml"):
-            if name in index.files:
-                return name
-        raise GiveUp
-
-    position = {slug: i for i, slug in enumerate(index.order)}
     markdown = MarkdownRenderer(rendered)
     for name, (mtime, size, paper, _) in papers.items():
         after = paper.publication
-        papers[name] = (
-            mtime,
-            size,
-            paper,
-            markdown.render_utf8(after.abstract) if after and after.abstract else None,
-        )
+        html = markdown.render_utf8(after.abstract) if after and after.abstract else None
+        papers[name] = (mtime, size, paper, html)
+    return _Edited(old, new, papers, base_keys, same, rendered, markdown, changed)
 
-    publications: dict[str, Publication] = dict(new)
 
-    def pub_of(slug: str) -> Publication:
-        pub = publications.get(slug)
+class _Splicing:
+    """A quick rebuild under way: the papers and pages it read, and the pieces it puts in place."""
+
+    def __init__(
+        self,
+        out: Output,
+        folder: Path,
+        index: PatchIndex,
+        edited: _Edited,
+        site: Site,
+        env: jinja2.Environment,
+        old_entry: Callable[[str], Any],
+        held: Callable[[str], Publication | None] | None,
+    ) -> None:
+        from .people import make_directory
+        from .render import entry_renderer
+
+        self.folder, self.index, self.site, self.env = folder, index, site, env
+        self.old, self.new = edited.old, edited.new
+        self._old_entry, self._held = old_entry, held
+        self.entry = entry_renderer(env, site.config)
+        env.globals["paper_entry"] = self.entry
+        self.directory = make_directory(site.people, site.config.members)
+        self.position = {slug: i for i, slug in enumerate(index.order)}
+        self._rendered = edited.rendered
+        self.markdown = edited.markdown
+        self._publications: dict[str, Publication] = dict(edited.new)
+        self._views: dict[tuple[str, bool], PaperView] = {}
+        self._read = _reader(out)
+        # the output files as the last build left them (None: it had none), the pages
+        # rendered whole, and the pieces replaced in the others (each found in the page as it was)
+        self.originals: dict[str, bytes | None] = {}
+        self.texts: dict[str, bytes] = {}
+        self.pieces = Pieces()
+
+    def file_of(self, slug: str) -> str:
+        """Return the name of a paper's file: its slug and suffix."""
+        for name in (f"{slug}.yaml", f"{slug}.yml"):
+            if name in self.index.files:
+                return name
+        raise GiveUp
+
+    def pub_of(self, slug: str) -> Publication:
+        """Return a paper as it is now: edited, held by the caller, or read from its file."""
+        from .loader import load_publication_file
+
+        pub = self._publications.get(slug)
         if pub is None:
-            name = file_of(slug)
-            pub = held(name) if held is not None else None
+            name = self.file_of(slug)
+            pub = self._held(name) if self._held is not None else None
             if pub is None:
-                pub = load_publication_file(folder / name).publication
+                pub = load_publication_file(self.folder / name).publication
             if pub is None:
                 raise GiveUp
-            publications[slug] = pub
+            self._publications[slug] = pub
         return pub
 
-    # a new day in the same year: the paper must stay between its neighbours in the site's
-    # order (newest first, then by slug); then its entries, its row of the filter index, its
-    # BibTeX entry, its own page, the feed and its line in the sitemap show the new day, and
-    # the citation keys of its clash group may change letters (given in date order)
-    redated = sorted(slug for slug in new if new[slug].date != old[slug].date)
-    for slug in redated:
-        i = position[slug]
-        here = site_order(new[slug])
-        if (i > 0 and site_order(pub_of(index.order[i - 1])) >= here) or (
-            i + 1 < len(index.order) and here >= site_order(pub_of(index.order[i + 1]))
-        ):
-            raise GiveUp  # it moves in every list: the usual way
-
-    views: dict[tuple[str, bool], PaperView] = {}
-
-    def view_of(slug: str, abstract: bool = False) -> PaperView:
+    def view_of(self, slug: str, abstract: bool = False) -> PaperView:
         """Return a paper's view; its abstract only when asked (brief entries, pagers, the feed show none).
 
         A paper shown with its abstract comes from the cache, with the abstract as rendered.
         """
-        view = views.get((slug, abstract))
+        from .render import paper_view
+
+        view = self._views.get((slug, abstract))
         if view is None:
-            if abstract and slug not in new:
-                name = file_of(slug)
-                cached = old_entry(name)
-                if cached is not None and _as_indexed(index, name, cached):
-                    publications.setdefault(slug, cached[2].publication)
+            if abstract and slug not in self.new:
+                name = self.file_of(slug)
+                cached = self._old_entry(name)
+                if cached is not None and _as_indexed(self.index, name, cached):
+                    self._publications.setdefault(slug, cached[2].publication)
                     if cached[3] is not None:
-                        rendered[cached[2].publication.abstract, True] = cached[3]
-            view = views[slug, abstract] = paper_view(pub_of(slug), directory, markdown if abstract else None)
+                        self._rendered[cached[2].publication.abstract, True] = cached[3]
+            markdown = self.markdown if abstract else None
+            view = self._views[slug, abstract] = paper_view(self.pub_of(slug), self.directory, markdown)
         return view
 
-    # citation keys: the papers sharing an edited paper's old or new base key get theirs again
-    # (letters in date order, as a full build gives them), and their own pages with them
-    keys = dict(index.keys)
-    moved = [slug for slug in new if base_keys[slug] != index.base_keys[slug] or slug in redated]
-    groups = {index.base_keys[slug] for slug in moved} | {base_keys[slug] for slug in moved}
-    members = [slug for slug, key in base_keys.items() if key in groups] if groups else []
-    if len(members) > 8 * MOST_EDITED:
-        raise GiveUp
-    keys.update(citation_keys([pub_of(slug) for slug in members]))
-    rekeyed = sorted(slug for slug in members if keys[slug] != index.keys[slug])
-
-    # the output files as the last build left them (None: it had none), the pages rendered
-    # whole, and the pieces replaced in the others (each found in the page as it was)
-    originals: dict[str, bytes | None] = {}
-    texts: dict[str, bytes] = {}
-    pieces = Pieces()
-    read = _reader(out)
-
-    def text(rel: str) -> bytes:
-        _note_original(rel, read, originals)
-        data = originals[rel]
+    def text(self, rel: str) -> bytes:
+        """Return an output file as the last build left it; give up when it had none."""
+        _note_original(rel, self._read, self.originals)
+        data = self.originals[rel]
         if data is None:
             raise GiveUp
         return data
 
-    def splice(rel: str, before: str, after: str) -> None:
+    def splice(self, rel: str, before: str, after: str) -> None:
+        """Put ``after`` in place of ``before``, found once in the page ``rel``."""
         old_piece = before.encode("utf-8")
-        start = find_once(text(rel), old_piece)
+        start = find_once(self.text(rel), old_piece)
         if before != after:
-            pieces.replace(rel, start, start + len(old_piece), after.encode("utf-8"))
+            self.pieces.replace(rel, start, start + len(old_piece), after.encode("utf-8"))
 
-    related_by: dict[str, list[str]] = {}
-    for slug in new:
-        related_by[slug] = []
+    def put(self, rel: str, html: str) -> None:
+        """Note a page rendered whole."""
+        _note_original(rel, self._read, self.originals)
+        self.texts[rel] = html.encode("utf-8")
+
+    def entry_of(self, slug: str, before: bool, root: str) -> str:
+        """Return a paper's brief entry line in a list of a page at ``root``, before the edit or after."""
+        from .render import paper_view
+
+        old = self.old
+        view = paper_view(old[slug], self.directory, None) if before and slug in old else self.view_of(slug)
+        return f"    {self.entry(view, root, True)}\n"
+
+
+def _redated(s: _Splicing) -> list[str]:
+    """Return the papers with a new day, each checked to stay between its neighbours in the site's order.
+
+    Their entries, filter rows, BibTeX entries, own pages, the feed and their lines in the
+    sitemap then show the new day, and their citation-key clash groups may change letters
+    (given in date order). A paper that moves in the lists gives up: the usual way.
+    """
+    from .loader import site_order
+
+    order = s.index.order
+    redated = sorted(slug for slug in s.new if s.new[slug].date != s.old[slug].date)
+    for slug in redated:
+        i = s.position[slug]
+        here = site_order(s.new[slug])
+        if (i > 0 and site_order(s.pub_of(order[i - 1])) >= here) or (
+            i + 1 < len(order) and here >= site_order(s.pub_of(order[i + 1]))
+        ):
+            raise GiveUp  # it moves in every list: the usual way
+    return redated
+
+
+def _rekeyed(s: _Splicing, base_keys: dict[str, str], redated: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Return every paper's citation key now, and the papers whose key changed.
+
+    The papers sharing an edited paper's old or new base key get theirs again (letters in
+    date order, as a full build gives them).
+    """
+    from .cite import citation_keys
+
+    index = s.index
+    keys = dict(index.keys)
+    moved = [slug for slug in s.new if base_keys[slug] != index.base_keys[slug] or slug in redated]
+    groups = {index.base_keys[slug] for slug in moved} | {base_keys[slug] for slug in moved}
+    members = [slug for slug, key in base_keys.items() if key in groups] if groups else []
+    if len(members) > 8 * MOST_EDITED:
+        raise GiveUp
+    keys.update(citation_keys([s.pub_of(slug) for slug in members]))
+    return keys, sorted(slug for slug in members if keys[slug] != index.keys[slug])
+
+
+def _splice_entries(s: _Splicing, not_spliced: Container[str]) -> tuple[set[str], bool]:
+    """Put each edited paper's new entry in every list showing it, and its new search text.
+
+    The lists: its authors' pages (but those :mod:`.reauthor` rendered whole,
+    ``not_spliced``), the pages of papers it is related to, the list page and its year's
+    page, the home page. Return the papers whose pagers show an edited paper, and whether
+    the feed shows one.
+    """
+    from .render import FEED_SIZE, LIST_HTML_LIMIT, RECENT_ON_HOME, paper_view, root_for, search_json
+
+    index, old = s.index, s.old
+    related_by: dict[str, list[str]] = {slug: [] for slug in s.new}
     for slug, rel_slugs in index.related.items():
         for other in rel_slugs:
             if other in related_by:
                 related_by[other].append(slug)
-    old_helpers = Helpers(directory, index.keys, config.base_url)
-    helpers = Helpers(directory, keys, config.base_url)
-    full: set[str] = set()  # paper pages rendered again whole
-    neighbours: set[str] = set()  # paper pages whose pager shows an edited paper's title
+    neighbours: set[str] = set()
     feed = False
-    removed: list[str] = []
-    renamed: dict[str, tuple[str, ...]] = {}
-
-    # who wrote the edited papers: when that changed, so did their authors' pages, the
-    # authors' index, the sitemap, the filter index and some papers' related ones
-    def put(rel: str, html: str) -> None:
-        """Note a page rendered whole."""
-        _note_original(rel, read, originals)
-        texts[rel] = html.encode("utf-8")
-
-    def entry_of(slug: str, before: bool, root: str) -> str:
-        """Return a paper's brief entry line in a list of a page at ``root``, before the edit or after."""
-        view = paper_view(old[slug], directory, None) if before and slug in old else view_of(slug)
-        return f"    {entry(view, root, True)}\n"
-
-    authors = reauthor(index, new, site, env, directory, text, splice, pieces, put, view_of, entry_of)
-    full.update(authors.related)
-    removed += authors.removed
-    renamed.update(authors.renamed)
-
-    for slug, after in new.items():
-        i = position[slug]
-        before_view, after_view = paper_view(old[slug], directory, markdown), view_of(slug, abstract=True)
+    for slug, after in s.new.items():
+        i = s.position[slug]
+        before_view = paper_view(old[slug], s.directory, s.markdown)
+        after_view = s.view_of(slug, abstract=True)
         pages_of = dict.fromkeys(fact[0] for fact in index.author_facts[slug])  # its authors' pages, before
-        shown_by = [author for author in pages_of if author not in authors.not_spliced]
-        lists = [(f"authors/{author}/index.html", True) for author in shown_by]
+        lists = [(f"authors/{author}/index.html", True) for author in pages_of if author not in not_spliced]
         lists += [(f"publications/{other}/index.html", True) for other in related_by[slug]]
         if i < LIST_HTML_LIMIT:
             lists.append((LIST_PAGE, False))
@@ -519,91 +611,120 @@ def _patch(
             lists.append(("index.html", False))
         for rel, brief in lists:
             root = root_for(rel)
-            splice(rel, str(entry(before_view, root, brief)), str(entry(after_view, root, brief)))
-        splice("publications/search.json", search_json(old[slug]), search_json(after))
-        full.add(slug)
+            s.splice(rel, str(s.entry(before_view, root, brief)), str(s.entry(after_view, root, brief)))
+        s.splice("publications/search.json", search_json(old[slug]), search_json(after))
         neighbours.update(index.order[j] for j in (i - 1, i + 1) if 0 <= j < len(index.order))
-        feed = feed or (bool(config.base_url) and i < FEED_SIZE)
-    splice_rows(text, pieces, env, {slug: (old[slug], after) for slug, after in new.items()}, index.order)
-    # the home page names the newest selected papers (title and venue): their lines, when an
-    # edited paper is or was among the selected ones
-    if any(slug in index.selected or after.selected for slug, after in new.items()):
-        was = [slug for slug in index.order if slug in index.selected][:SELECTED_ON_HOME]
-        now = [
-            slug for slug in index.order if (new[slug].selected if slug in new else slug in index.selected)
-        ][:SELECTED_ON_HOME]
-        if bool(was) != bool(now):
-            raise GiveUp  # the section comes or goes: the usual way renders the page
-        named = env.get_template("_selected.html")
+        feed = feed or (bool(s.site.config.base_url) and i < FEED_SIZE)
+    return neighbours, feed
 
-        def lines(slugs: list[str], when: Mapping[str, Publication]) -> str:
-            """Return the home page's lines of the selected papers ``slugs``, the edited ones as ``when``."""
-            shown = (paper_view(when[s], directory, None) if s in when else view_of(s) for s in slugs)
-            return "".join(named.render(p=view, root="./") for view in shown)
 
-        if was:
-            splice("index.html", lines(was, old), lines(now, {}))
-    if redated and config.base_url:
-        splice_sitemap_dates(text, pieces, env, config.base_url, [(old[slug], new[slug]) for slug in redated])
-    for slug in sorted({*new, *rekeyed}):
-        splice(
+def _splice_selected(s: _Splicing) -> None:
+    """Put in place the home page's lines of the newest selected papers, if an edited paper is or was one."""
+    from .render import SELECTED_ON_HOME, paper_view
+
+    index, new = s.index, s.new
+    if not any(slug in index.selected or after.selected for slug, after in new.items()):
+        return
+    was = [slug for slug in index.order if slug in index.selected][:SELECTED_ON_HOME]
+    now = [slug for slug in index.order if (new[slug].selected if slug in new else slug in index.selected)][
+        :SELECTED_ON_HOME
+    ]
+    if bool(was) != bool(now):
+        raise GiveUp  # the section comes or goes: the usual way renders the page
+    named = s.env.get_template("_selected.html")
+
+    def lines(slugs: list[str], when: Mapping[str, Publication]) -> str:
+        """Return the home page's lines of the selected papers ``slugs``, the edited ones as ``when``."""
+        shown = (paper_view(when[x], s.directory, None) if x in when else s.view_of(x) for x in slugs)
+        return "".join(named.render(p=view, root="./") for view in shown)
+
+    if was:
+        s.splice("index.html", lines(was, s.old), lines(now, {}))
+
+
+def _splice_bib(s: _Splicing, keys: dict[str, str], rekeyed: list[str]) -> None:
+    """Put the new BibTeX entries of the edited and rekeyed papers in ``publications.bib``."""
+    from .render import Fragments, Helpers, bib_entry
+
+    config = s.site.config
+    old_helpers = Helpers(s.directory, s.index.keys, config.base_url)
+    helpers = Helpers(s.directory, keys, config.base_url)
+    for slug in sorted({*s.new, *rekeyed}):
+        s.splice(
             "publications.bib",
-            bib_entry(old.get(slug) or pub_of(slug), old_helpers, Fragments(), b""),
-            bib_entry(pub_of(slug), helpers, Fragments(), b""),
-        )
-    if rekeyed:
-        _splice_keys(text, pieces, [(position[slug], index.keys[slug], keys[slug]) for slug in rekeyed])
-    for slug in rekeyed:
-        full.add(slug)
-        stem = f"publications/{slug}/"
-        removed += [f"{stem}{index.keys[slug]}{suffix}" for suffix in (".bib", ".ris", ".json")]
-        renamed[f"paper:{slug}"] = (
-            f"{stem}index.html",
-            *(f"{stem}{keys[slug]}{suffix}" for suffix in (".bib", ".ris", ".json")),
+            bib_entry(s.old.get(slug) or s.pub_of(slug), old_helpers, Fragments(), b""),
+            bib_entry(s.pub_of(slug), helpers, Fragments(), b""),
         )
 
-    # the neighbours' pagers, which show the edited papers' titles
-    pager = env.get_template("_pager.html")
+
+def _splice_pagers(s: _Splicing, slugs: set[str]) -> None:
+    """Put the new pager in the pages of papers ``slugs``, which show an edited neighbour's title."""
+    from .render import paper_view, root_for
+
+    order = s.index.order
+    pager = s.env.get_template("_pager.html")
 
     def pager_of(i: int, root: str, when: Mapping[str, Publication]) -> str:
         """Return the pager of the paper at ``i`` in the site's order, with the edited papers ``when``."""
         shown: list[PaperView | None] = []
         for j in (i - 1, i + 1):
-            if 0 <= j < len(index.order):
-                other = index.order[j]
-                shown.append(paper_view(when[other], directory, None) if other in when else view_of(other))
+            if 0 <= j < len(order):
+                other = order[j]
+                shown.append(
+                    paper_view(when[other], s.directory, None) if other in when else s.view_of(other)
+                )
             else:
                 shown.append(None)
         return pager.render(root=root, newer=shown[0], older=shown[1])
 
-    for slug in sorted(neighbours - full):
+    for slug in sorted(slugs):
         rel = f"publications/{slug}/index.html"
         root = root_for(rel)
-        splice(rel, pager_of(position[slug], root, old), pager_of(position[slug], root, new))
+        s.splice(rel, pager_of(s.position[slug], root, s.old), pager_of(s.position[slug], root, s.new))
 
-    # whole pages: the edited papers' own and the rekeyed ones, the feed
-    for slug in sorted(full):
-        i = position[slug]
-        newer = view_of(index.order[i - 1]) if i > 0 else None
-        older = view_of(index.order[i + 1]) if i + 1 < len(index.order) else None
-        related = [view_of(other) for other in authors.related.get(slug, index.related[slug])]
-        for rel, page in paper_page(
-            site, env, view_of(slug, abstract=True), newer, older, related, helpers, Fragments(), b""
-        ):
-            _note_original(rel, read, originals)
-            texts[rel] = page.encode("utf-8")
+
+def _render_whole(
+    s: _Splicing,
+    slugs: list[str],
+    related: Mapping[str, tuple[str, ...]],
+    keys: dict[str, str],
+    feed: bool,
+) -> None:
+    """Render again whole the pages of papers ``slugs`` (``related``: new rows) and, if ``feed``, the feed."""
+    from .render import FEED_SIZE, Fragments, Helpers, feed_file, paper_page
+
+    order, site = s.index.order, s.site
+    helpers = Helpers(s.directory, keys, site.config.base_url)
+    for slug in slugs:
+        i = s.position[slug]
+        newer = s.view_of(order[i - 1]) if i > 0 else None
+        older = s.view_of(order[i + 1]) if i + 1 < len(order) else None
+        rows = [s.view_of(other) for other in related.get(slug, s.index.related[slug])]
+        view = s.view_of(slug, abstract=True)
+        for rel, page in paper_page(site, s.env, view, newer, older, rows, helpers, Fragments(), b""):
+            s.put(rel, page)
     if feed:
-        newest = [view_of(slug) for slug in index.order[:FEED_SIZE]]
-        for rel, page in feed_file(site, env, newest, helpers):
-            _note_original(rel, read, originals)
-            texts[rel] = page.encode("utf-8")
+        newest = [s.view_of(slug) for slug in order[:FEED_SIZE]]
+        for rel, page in feed_file(site, s.env, newest, helpers):
+            s.put(rel, page)
 
-    for rel, spliced in pieces.pages(originals):
-        texts.setdefault(rel, spliced)  # a page rendered whole needs none of its pieces
-    write = {}
-    for rel, data in texts.items():
-        if data != originals.get(rel):
-            write[rel] = data
+
+def _finish(
+    s: _Splicing,
+    edited: _Edited,
+    keys: dict[str, str],
+    rekeyed: list[str],
+    removed: list[str],
+    renamed: dict[str, tuple[str, ...]],
+    author_tables: Mapping[str, dict[str, Any]],
+) -> Patch:
+    """Return the patch: the files whose bytes changed, the jobs they belong to, and the index's changes."""
+    from .render import job_of_output
+
+    index, new, old, same = s.index, edited.new, edited.old, edited.same
+    for rel, spliced in s.pieces.pages(s.originals):
+        s.texts.setdefault(rel, spliced)  # a page rendered whole needs none of its pieces
+    write = {rel: data for rel, data in s.texts.items() if data != s.originals.get(rel)}
     jobs: dict[str, tuple[str, ...] | None] = {job_of_output(rel): None for rel in [*write, *removed]}
     jobs.update(renamed)
     # which papers are told to be the same as another: found again when a title changed that
@@ -611,16 +732,17 @@ def _patch(
     if any(same[slug] != index.same_paper[slug] for slug in new):
         # the warnings of the papers sharing an edited paper's old or new title and first author
         touched = {index.same_paper[slug] for slug in new} | {same[slug] for slug in new}
-        group = sorted((file_of(slug), slug) for slug, key in same.items() if key in touched)
+        group = sorted((s.file_of(slug), slug) for slug, key in same.items() if key in touched)
         for _, slug in group:
             duplicates.pop(slug, None)
-        shown = ((slug, display_path(folder / name), same[slug]) for name, slug in group)
+        shown = ((slug, display_path(s.folder / name), same[slug]) for name, slug in group)
         duplicates.update(_duplicates(shown))
+    changed, papers = edited.changed, edited.papers
     tables: dict[str, dict[str, Any]] = {
-        "files": {name: stats[name] for name in changed},
+        "files": {name: papers[name][:2] for name in changed},
         "digests": {name: papers[name][2].digest for name in changed},
         "keys": {slug: keys[slug] for slug in rekeyed},
-        "base_keys": {slug: base_keys[slug] for slug in new},
+        "base_keys": {slug: edited.base_keys[slug] for slug in new},
         "same_paper": {slug: same[slug] for slug in new},
         "selected": {
             slug: True if after.selected else None
@@ -633,9 +755,9 @@ def _patch(
             if duplicates.get(slug) != index.duplicates.get(slug)
         },
     }
-    tables.update(authors.tables)
+    tables.update(author_tables)
     warnings = sorted([*index.warnings, *duplicates.values()], key=lambda p: (p.path, p.line or 0))
-    new_files = tuple(rel for rel in write if originals.get(rel) is None)
+    new_files = tuple(rel for rel in write if s.originals.get(rel) is None)
     return Patch(write, tuple(removed), jobs, papers, tables, tuple(warnings), new_files)
 
 
