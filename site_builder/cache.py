@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 16
+FORMAT = 17
 STATE_FILE = "state.pickle"  # small: read by every build
 DATA_FILE = "build.pickle"  # large: read when something changed
 JOURNAL_FILE = "patched.pickle"  # what quick rebuilds (patch.py) changed since the last full save

@@ -92,6 +92,7 @@ class PatchIndex:
     digests: dict[str, bytes]  # paper file name → digest of its bytes (where known)
     author_facts: dict[str, tuple[Fact, ...]]  # slug → its authors, as the authors' pages group them
     facets: dict[str, tuple[tuple[str, ...], str | None]]  # slug → its tags and category (related papers)
+    days: dict[str, int]  # slug → its date's ordinal (related papers break ties by days apart)
     shown: dict[str, tuple[str, bool]]  # author page slug → name shown, lab member (of all authors)
 
 
@@ -164,6 +165,7 @@ def make_index(
         digests=dict(digests or {}),
         author_facts={v.pub.slug: author_facts(v, resolve, shared) for v in views},
         facets={v.pub.slug: (v.pub.tags, v.pub.category) for v in views},
+        days={v.pub.slug: v.pub.date.toordinal() for v in views},
         shown={author.slug: (author.name, author.member) for author in plan.authors},
     )
 

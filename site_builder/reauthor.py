@@ -176,21 +176,23 @@ def _related_now(
     authorship: _Authorship,
     reshaped: Sequence[str],
     refaceted: Mapping[str, tuple[tuple[str, ...], str | None]],
+    redated: Mapping[str, int],
 ) -> dict[str, tuple[str, ...]]:
-    """Return the related papers that changed, by slug, after an edit to papers' authors, tags or category.
+    """Return the related papers that changed, by slug, after papers' authors, tags, category or day changed.
 
     As :func:`~site_builder.render.related_papers` updates them: the papers that may read
     an edited paper find theirs again, from the lists of papers by author, tag and category
     that their rows read. Those are the papers near it (:func:`_around`) in the list of
     each author it gained or lost (``reshaped``: the papers whose authors changed) and of
     each tag it gained or lost (``refaceted``: slug → the paper's tags and category now);
-    when its category changed, in every list it is in, and near it in both categories.
+    when its category or its day (``redated``: slug → its day now, in its place) changed,
+    in every list it is in, and near it in its categories.
     """
     from . import render
     from .render import RelatedIndex
 
     order = index.order
-    position = {slug: order.index(slug) for slug in (*reshaped, *refaceted)}
+    position = {slug: order.index(slug) for slug in (*reshaped, *refaceted, *redated)}
     affected = set(position.values())
     for slug in reshaped:
         before = {fact[0] for fact in index.author_facts[slug]}
@@ -220,6 +222,7 @@ def _related_now(
         bisect.insort(with_it, i)
         return with_it
 
+    near = render.RELATED + 2  # papers with few candidates take their category's nearest
     moved = []  # papers whose category changed
     for slug, (tags, category) in refaceted.items():
         i = position[slug]
@@ -232,37 +235,50 @@ def _related_now(
             moved.append(slug)
             for tag in set(tags) & set(before_tags):
                 affected.update(_around(by_tag[tag], i))
-            near = render.RELATED + 2  # papers with few candidates take their category's nearest
             for papers in (
                 by_category.get(category, []) if category else [],
                 before_edit(by_category.get(before_category, ()), i) if before_category else [],
             ):
                 k = bisect.bisect_left(papers, i)
                 affected.update(papers[max(0, k - near) : k + near + 1])
-    if moved:  # the lists of their authors, before and after
+    for slug in redated:  # its day: the ties of the papers near it in each of its lists
+        i = position[slug]
+        tags, category = refaceted.get(slug) or index.facets[slug]
+        for tag in set(tags):
+            affected.update(_around(by_tag[tag], i))
+        if category:
+            papers = by_category[category]
+            k = bisect.bisect_left(papers, i)
+            affected.update(papers[max(0, k - near) : k + near + 1])
+    spread = [*moved, *(slug for slug in redated if slug not in moved)]  # in every list
+    if spread:  # the lists of their authors, before and after
         authors = {
             fact[0]
-            for slug in moved
+            for slug in spread
             for fact in (*index.author_facts[slug], *authorship.facts(position[slug]))
         }
         for after in (True, False):
             for papers in authorship.positions(authors, after).values():
                 affected.update(
                     paper
-                    for slug in moved
+                    for slug in spread
                     if position[slug] in papers
                     for paper in _around(papers, position[slug])
                 )
+    days = [index.days[slug] for slug in order]
+    for slug, day in redated.items():
+        days[position[slug]] = day
     shape = {
         i: (
             order[i],
             [fact[0] for fact in authorship.facts(i)],
             *(refaceted.get(order[i]) or index.facets[order[i]]),
+            days[i],
         )
         for i in affected
     }
     by_author = authorship.positions({author for facts in shape.values() for author in facts[1]})
-    related = RelatedIndex.partial(shape, by_author, by_tag, by_category)
+    related = RelatedIndex.partial(shape, by_author, by_tag, by_category, days)
     changed = {}
     for i in sorted(affected):
         row = tuple(order[j] for j in related.row(i))
@@ -724,12 +740,17 @@ def reauthor(
         for slug, pub in new.items()
         if (pub.tags, pub.category) != index.facets[slug]
     }
+    redated = {
+        slug: day for slug, pub in new.items() if (day := pub.date.toordinal()) != index.days[slug]
+    }  # a new day in its place (patch checked): ties between related papers go to the nearest in days
     done = Reauthored({}, set(), [], {}, {})
     if refaceted:
         done.tables["facets"] = refaceted
+    if redated:
+        done.tables["days"] = redated
     if not reshaped:
-        if refaceted:
-            related_now = _related_now(index, _Authorship(index, {}), (), refaceted)
+        if refaceted or redated:
+            related_now = _related_now(index, _Authorship(index, {}), (), refaceted, redated)
             done.related.update(related_now)
             done.tables["related"] = related_now
         return done
@@ -738,7 +759,7 @@ def reauthor(
     added: list[str] = []  # … of which new ones
     gone: list[str] = []  # authors' pages removed
     coauthor_lines: dict[str, tuple[str, str]] = {}  # author → their co-authors' lines, before and after
-    related_now = _related_now(index, authorship, reshaped, refaceted)
+    related_now = _related_now(index, authorship, reshaped, refaceted, redated)
     people = {author_slug(person.name): person for person in site.people}
     template = env.get_template("_coauthors.html")
     for author in authorship.affected:

@@ -780,7 +780,7 @@ AUTHOR_GROUPS = ShapeMemo()
 
 
 def _related_facts(v: PaperView) -> RelatedFacts:
-    return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category)
+    return (v.pub.slug, [a.slug for a in v.authors], v.pub.tags, v.pub.category, v.pub.date.toordinal())
 
 
 def related_papers(
@@ -791,7 +791,8 @@ def related_papers(
     ``views`` are in the site's order: newest first, then by slug, an order titles do not
     change. The answer depends only on each paper's authors, tags, category and date, so a
     rebuild after a title or an abstract was edited reuses the last answer, and one after a
-    paper's authors or tags changed computes again only the papers that share some with it.
+    paper's authors, tags or date changed, or a paper was added or removed, computes again
+    only the papers that share some with it.
     ``meanwhile`` goes to the ``mapper`` when the rows are computed that way (else it is not called).
     """
     rows = RELATED_PAPERS.get(
@@ -803,7 +804,8 @@ def related_papers(
     return [[views[j] for j in row] for row in rows]
 
 
-RelatedFacts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
+# slug, author slugs, tags, category, day (the date's ordinal)
+RelatedFacts = tuple[str, list[str], tuple[str, ...], "str | None", int]
 
 
 def _minus_score(item: tuple[int, int]) -> int:
@@ -817,14 +819,14 @@ class RelatedIndex:
         by_author: dict[str, list[int]] = {}
         by_tag: dict[str, list[int]] = {}
         by_category: dict[str, list[int]] = {}
-        for i, (_, authors, tags, category) in enumerate(shape):
+        for i, (_, authors, tags, category, _) in enumerate(shape):
             for slug in set(authors):
                 by_author.setdefault(slug, []).append(i)
             for tag in set(tags):
                 by_tag.setdefault(tag, []).append(i)
             if category:
                 by_category.setdefault(category, []).append(i)
-        self._set(shape, by_author, by_tag, by_category)
+        self._set(shape, by_author, by_tag, by_category, [facts[4] for facts in shape])
 
     @classmethod
     def partial(
@@ -833,10 +835,11 @@ class RelatedIndex:
         by_author: dict[str, list[int]],
         by_tag: dict[str, list[int]],
         by_category: dict[str, list[int]],
+        days: Sequence[int],
     ) -> RelatedIndex:
-        """Return an index that finds the rows of the papers ``shape`` has (the lists their rows read)."""
+        """Return an index finding the rows of the papers in ``shape`` (the lists they read, every day)."""
         index = cls.__new__(cls)
-        index._set(shape, by_author, by_tag, by_category)
+        index._set(shape, by_author, by_tag, by_category, days)
         return index
 
     def _set(
@@ -845,8 +848,9 @@ class RelatedIndex:
         by_author: dict[str, list[int]],
         by_tag: dict[str, list[int]],
         by_category: dict[str, list[int]],
+        days: Sequence[int],
     ) -> None:
-        self.shape = shape
+        self.shape, self.days = shape, days
         self.by_author, self.by_tag, self.by_category = by_author, by_tag, by_category
         self.category_sets = {category: set(papers) for category, papers in by_category.items()}
 
@@ -857,7 +861,7 @@ class RelatedIndex:
         tag's twice): at 100,000 papers a paper has a few hundred candidates.
         """
         shape = self.shape
-        _, authors, tags, category = shape[i]
+        _, authors, tags, category, day = shape[i]
         lists: list[list[int]] = []
         for slug in set(authors):
             near = _near(self.by_author[slug], i)
@@ -877,8 +881,10 @@ class RelatedIndex:
         ranked = scores.most_common()  # by score, sorted in C
         if len(ranked) > RELATED:  # only the candidates scoring at least the fifth best can be shown
             ranked = ranked[: bisect.bisect_right(ranked, -ranked[RELATED - 1][1], key=_minus_score)]
-        # best first: highest score, then nearest in date, then position
-        ranked.sort(key=lambda item: (-item[1], abs(item[0] - i), item[0]))
+        # best first: highest score, then nearest in date (days apart: a paper put in or
+        # taken out elsewhere in the order changes no other paper's ties), then position
+        days = self.days
+        ranked.sort(key=lambda item: (-item[1], abs(days[item[0]] - day), item[0]))
         return [j for j, _ in ranked[:RELATED]]
 
 
@@ -902,38 +908,101 @@ def related_rows(
 def _updated_related_rows(
     old: Sequence[RelatedFacts], new: Sequence[RelatedFacts], rows: list[list[int]]
 ) -> list[list[int]] | None:
-    """Return :func:`related_rows` of ``new`` from those of ``old``, when few papers' facts changed.
+    """Return :func:`related_rows` of ``new`` from those of ``old``, when few papers changed.
 
     A paper's row reads the lists of papers of its authors and tags (and of its category),
-    and the candidates' categories. So when a paper gained or lost authors or tags, the
-    papers with one of those need a new row; when its category changed, every paper that
-    shares an author or a tag with it, and those of both categories, too. None when papers
-    moved (the date order changed), or many changed (computing anew is then as quick).
+    and the candidates' categories and days. So when a paper gained or lost authors or
+    tags, the papers with one of those need a new row; when its category or its day
+    changed, or it was added or removed, every paper that shares an author or a tag with
+    it, and those of its categories, too. Every other row names the papers it did, at
+    their places now: ties go to the nearest in days, not in places. None when many papers
+    changed (computing anew is then as quick), or when those unchanged changed order.
     """
-    if len(old) != len(new) or not isinstance(rows, list) or len(rows) != len(new):
+    if not isinstance(rows, list) or len(rows) != len(old):
         return None
-    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-    if len(changed) > max(16, len(new) // 100) or any(old[i][0] != new[i][0] for i in changed):
+    old_at = {facts[0]: i for i, facts in enumerate(old)}
+    new_at = {facts[0]: i for i, facts in enumerate(new)}
+    if len(old_at) != len(old) or len(new_at) != len(new):
         return None
+    pairs: list[tuple[RelatedFacts | None, RelatedFacts | None]] = []  # each changed paper, before and after
+    for facts in new:
+        i = old_at.get(facts[0])
+        if i is None or old[i] != facts:
+            pairs.append((None if i is None else old[i], facts))
+    pairs += [(facts, None) for facts in old if facts[0] not in new_at]
+    if len(pairs) > max(16, len(new) // 100):
+        return None
+    same_places = len(old) == len(new) and all(a[0] == b[0] for a, b in zip(old, new, strict=True))
+    if not same_places:
+        changed = {side[0] for pair in pairs for side in pair if side is not None}
+        if [f[0] for f in old if f[0] not in changed] != [f[0] for f in new if f[0] not in changed]:
+            return None
     index = RelatedIndex(new)
-    affected = set(changed)
-    for i in changed:
-        (_, old_authors, old_tags, old_category), (_, new_authors, new_tags, new_category) = old[i], new[i]
-        if old_category == new_category:
-            authors, tags = set(old_authors) ^ set(new_authors), set(old_tags) ^ set(new_tags)
-        else:
-            authors, tags = {*old_authors, *new_authors}, {*old_tags, *new_tags}
-            for category in (old_category, new_category):
+    affected = {new_at[after[0]] for _, after in pairs if after is not None}
+    for before, after in pairs:
+        if before is None or after is None or (before[4] != after[4] and before[3] == after[3]):
+            # put in, taken out, or moved by a new day: only the papers near it in its lists,
+            # where it was and where it is, can read it (see :func:`_near`)
+            if before is not None:
+                affected.update(_readers(index, before, _slot(old, new, new_at, old_at[before[0]])))
+            if after is not None:
+                affected.update(_readers(index, after, new_at[after[0]]))
+            continue
+        if before[3] == after[3]:  # its authors or tags: the lists it joined or left
+            authors, tags = set(before[1]) ^ set(after[1]), set(before[2]) ^ set(after[2])
+        else:  # its category: every list of its, and both categories
+            authors, tags = {*before[1], *after[1]}, {*before[2], *after[2]}
+            for category in (before[3], after[3]):
                 if category:
                     affected.update(index.by_category.get(category, ()))
         for slug in authors:
             affected.update(index.by_author.get(slug, ()))
         for tag in tags:
             affected.update(index.by_tag.get(tag, ()))
-    updated = list(rows)
+    if same_places:
+        updated = list(rows)
+    else:  # the rows kept name the same papers, at their new places
+        places = [new_at.get(facts[0], -1) for facts in old]
+        updated = [
+            [] if i in affected else [places[j] for j in rows[old_at[f[0]]]] for i, f in enumerate(new)
+        ]
+        if any(j < 0 for row in updated for j in row):
+            return None  # a paper removed is in a row kept: not as expected
     for i in affected:
         updated[i] = index.row(i)
     return updated
+
+
+def _slot(old: Sequence[RelatedFacts], new: Sequence[RelatedFacts], new_at: Mapping[str, int], i: int) -> int:
+    """Return where in ``new`` the paper at ``i`` in ``old`` was: the place of the next one left as it was."""
+    for facts in old[i + 1 :]:
+        j = new_at.get(facts[0])
+        if j is not None and new[j] == facts:
+            return j
+    return len(new)
+
+
+def _readers(index: RelatedIndex, facts: RelatedFacts, place: int) -> list[int]:
+    """Return the papers whose rows may read a paper of ``facts`` at ``place`` in the order, or gone from it.
+
+    Those near it in each of its authors' and tags' lists (a row reads
+    :data:`RELATED_WINDOW` on each side, and a short list whole), and in its category's
+    (a row with few candidates takes the category's nearest), with a margin of two.
+    """
+    found: list[int] = []
+    for lists, keys in ((index.by_author, set(facts[1])), (index.by_tag, set(facts[2]))):
+        for key in keys:
+            papers = lists.get(key, [])
+            if len(papers) <= 2 * RELATED_WINDOW + 2:
+                found += papers
+            else:
+                k = bisect.bisect_left(papers, place)
+                found += papers[max(0, k - RELATED_WINDOW - 2) : k + RELATED_WINDOW + 3]
+    if facts[3]:
+        same = index.by_category.get(facts[3], [])
+        k = bisect.bisect_left(same, place)
+        found += same[max(0, k - RELATED - 2) : k + RELATED + 3]
+    return found
 
 
 def _person(author: AuthorView, base_url: str) -> dict[str, str]:
@@ -1094,8 +1163,8 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
     resolve = helpers.directory.resolve
     shared: dict[AuthorFact, AuthorFact] = {}  # one copy of each author's facts
 
-    def facts(v: PaperView) -> tuple[AuthorFact, ...]:
-        return author_facts(v, resolve, shared)
+    def facts(v: PaperView) -> AuthorShape:
+        return (v.pub.slug, v.pub.date.toordinal(), author_facts(v, resolve, shared))
 
     groups: list[AuthorGroup] = AUTHOR_GROUPS.get(list(views), facts, _author_groups, _updated_author_groups)
     people = {author_slug(p.name): p for p in site.people}
@@ -1113,6 +1182,7 @@ def author_pages(site: Site, views: Sequence[PaperView], helpers: Helpers) -> li
 
 
 AuthorFact = tuple[str, bool, str]  # one author of a paper: page slug, lab member, name as resolved
+AuthorShape = tuple[str, int, tuple[AuthorFact, ...]]  # a paper's slug, day and authors
 
 
 def author_facts(
@@ -1123,18 +1193,18 @@ def author_facts(
     return tuple(made) if shared is None else tuple(shared.setdefault(fact, fact) for fact in made)
 
 
-def _author_groups(shape: Sequence[Sequence[tuple[str, bool, str]]]) -> list[AuthorGroup]:
+def _author_groups(shape: Sequence[AuthorShape]) -> list[AuthorGroup]:
     by_slug: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     members: dict[str, bool] = {}
-    for i, authors in enumerate(shape):
+    for i, (_, _, authors) in enumerate(shape):
         for slug, member, name in authors:
             bucket = by_slug.setdefault(slug, [])
             if not bucket or bucket[-1] != i:
                 bucket.append(i)
             names.setdefault(slug, name)
             members[slug] = member
-    slugs_of = [{slug for slug, _, _ in authors} for authors in shape]
+    slugs_of = [{slug for slug, _, _ in authors} for _, _, authors in shape]
     return [
         (names[slug], slug, members[slug], papers, author_coauthors(slug, papers, slugs_of, names, members))
         for slug, papers in sorted(by_slug.items())
@@ -1176,36 +1246,50 @@ def coauthors_of_counts(
 
 
 def _updated_author_groups(
-    old: Sequence[Sequence[tuple[str, bool, str]]],
-    new: Sequence[Sequence[tuple[str, bool, str]]],
-    groups: list[AuthorGroup],
+    old: Sequence[AuthorShape], new: Sequence[AuthorShape], groups: list[AuthorGroup]
 ) -> list[AuthorGroup] | None:
-    """Return :func:`_author_groups` of ``new`` from those of ``old``, when few papers' authors changed.
+    """Return :func:`_author_groups` of ``new`` from those of ``old``, when few papers changed.
 
-    Only the authors of the changed papers (before or after) have other papers or co-authors;
-    every other group is kept as it was, the same object. None when papers moved, many
-    changed, or an author's shown name or membership changed (a co-author line elsewhere
-    shows it): computing anew is then the way.
+    Only the authors of the changed papers (their authors or day changed, or they were
+    added or removed; before or after) have other papers or co-authors; every other group
+    names the papers it did, at their places now (the same object when none moved). None
+    when many changed, the papers left as they were changed order, or an author's shown
+    name or membership changed (a co-author line elsewhere shows it): computing anew is
+    then the way.
     """
-    if len(old) != len(new) or not isinstance(groups, list):
+    if not isinstance(groups, list):
         return None
-    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-    if len(changed) > max(16, len(new) // 100):
+    old_at = {paper[0]: i for i, paper in enumerate(old)}
+    new_at = {paper[0]: i for i, paper in enumerate(new)}
+    if len(old_at) != len(old) or len(new_at) != len(new):
         return None
-    changed_set = set(changed)
+    changed = [i for i, paper in enumerate(new) if (j := old_at.get(paper[0])) is None or old[j] != paper]
+    gone = [j for j, paper in enumerate(old) if paper[0] not in new_at]
+    if len(changed) + len(gone) > max(16, len(new) // 100):
+        return None
+    edited = {new[i][0] for i in changed} | {old[j][0] for j in gone}
+    places: list[int] | None = None  # each old paper's place now, when papers came, went or moved
+    if len(old) != len(new) or any(a[0] != b[0] for a, b in zip(old, new, strict=True)):
+        if [p[0] for p in old if p[0] not in edited] != [p[0] for p in new if p[0] not in edited]:
+            return None
+        places = [new_at.get(paper[0], -1) for paper in old]
+    was = {old_at[paper] for paper in edited if paper in old_at}  # the edited papers' old places
     by_slug = {group[1]: group for group in groups}
-    affected = {slug for i in changed for slug, _, _ in (*old[i], *new[i])}
+    affected = {slug for i in changed for slug, _, _ in new[i][2]}
+    affected.update(slug for j in was for slug, _, _ in old[j][2])
     papers_of: dict[str, list[int]] = {}
     for slug in affected:
-        kept = [i for i in by_slug[slug][3] if i not in changed_set] if slug in by_slug else []
-        papers = sorted({*kept, *(i for i in changed if any(a[0] == slug for a in new[i]))})
+        kept = [i for i in by_slug[slug][3] if i not in was] if slug in by_slug else []
+        if places is not None:
+            kept = [places[i] for i in kept]
+        papers = sorted({*kept, *(i for i in changed if any(a[0] == slug for a in new[i][2]))})
         if papers:
             papers_of[slug] = papers
     names: dict[str, str] = {}  # as shown: the first paper's name, the last paper's membership
     members: dict[str, bool] = {}
     for slug, papers in papers_of.items():
-        names[slug] = next(a for a in new[papers[0]] if a[0] == slug)[2]
-        members[slug] = [a for a in new[papers[-1]] if a[0] == slug][-1][1]
+        names[slug] = next(a for a in new[papers[0]][2] if a[0] == slug)[2]
+        members[slug] = [a for a in new[papers[-1]][2] if a[0] == slug][-1][1]
         if slug in by_slug and (by_slug[slug][0], by_slug[slug][2]) != (names[slug], members[slug]):
             return None
     for slug, group in by_slug.items():
@@ -1213,7 +1297,13 @@ def _updated_author_groups(
         members.setdefault(slug, group[2])
     for slug in affected - papers_of.keys():
         del by_slug[slug]  # no papers left
-    slugs_of = {i: {a[0] for a in new[i]} for papers in papers_of.values() for i in papers}
+    if places is not None:  # the other authors' papers, at their places now
+        for slug, group in by_slug.items():
+            if slug not in affected:
+                now = [places[i] for i in group[3]]
+                if now != group[3]:
+                    by_slug[slug] = (group[0], slug, group[2], now, group[4])
+    slugs_of = {i: {a[0] for a in new[i][2]} for papers in papers_of.values() for i in papers}
     for slug, papers in papers_of.items():
         coauthors = author_coauthors(slug, papers, slugs_of, names, members)
         by_slug[slug] = (names[slug], slug, members[slug], papers, coauthors)

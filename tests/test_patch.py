@@ -615,7 +615,7 @@ def test_brief_entries_are_rendered_once_however_many_full_entries_the_lists_ren
 # ------------------------------------------------------------ related papers, amended after a shape edit
 
 
-Facts = tuple[str, list[str], tuple[str, ...], "str | None"]  # slug, author slugs, tags, category
+Facts = tuple[str, list[str], tuple[str, ...], "str | None", int]  # slug, author slugs, tags, category, day
 
 
 @pytest.fixture
@@ -627,13 +627,18 @@ def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
 def random_facts(
     rng: random.Random, i: int, people: int, tags: int, categories: int, repeats: bool = False
 ) -> Facts:
-    """Return a random paper's facts; with ``repeats``, a name or tag may come twice."""
+    """Return a random paper's facts; with ``repeats``, a name or tag may come twice.
+
+    Its day is near ``i``'s place from the newest, with ties: papers of one day, and
+    candidates as many days before as after.
+    """
     pick = rng.choices if repeats else rng.sample
     return (
         f"p{i}",
         list(pick([f"a{k}" for k in range(people)], k=rng.randint(1, 4))),
         tuple(pick([f"t{k}" for k in range(tags)], k=rng.randint(0, 2))),
         rng.choice([*(f"c{k}" for k in range(categories)), None]),
+        740_000 - i // 3 - rng.randint(0, 1),
     )
 
 
@@ -651,11 +656,43 @@ def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(
     old = [facts(i) for i in range(rng.randint(200, 600))]
     new = list(old)
     for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # authors or tags changed; every 4th, categories
-        new[i] = facts(i) if seed % 4 == 0 else (*facts(i)[:3], old[i][3])
+        new[i] = facts(i) if seed % 4 == 0 else (*facts(i)[:3], *old[i][3:])
     amended = _updated_related_rows(old, new, related_rows(old))
     assert amended is not None and amended == related_rows(new)
-    new[0] = ("moved", *new[0][1:])  # another paper in a place: the order changed, nothing to amend
-    assert _updated_related_rows(old, new, related_rows(old)) is None
+    i = next(i for i in range(len(new) - 1) if new[i : i + 2] == old[i : i + 2])
+    swapped = [*new[:i], new[i + 1], new[i], *new[i + 2 :]]  # two papers as they were, in each other's places
+    assert _updated_related_rows(old, swapped, related_rows(old)) is None
+
+
+@pytest.mark.usefixtures("small_window")
+@pytest.mark.parametrize("seed", range(40))
+def test_related_rows_amended_after_papers_added_removed_or_moved_equal_rows_computed_anew(seed: int) -> None:
+    """Ties go to the nearest in days: a paper put in or taken out changes only the rows that may read it."""
+    from site_builder.render import _updated_related_rows, related_rows
+
+    rng = random.Random(seed)
+    sparse = seed >= 20  # few shared authors and tags: related papers mostly the nearest of the category
+
+    def facts(i: int) -> Facts:
+        return random_facts(rng, i, 2000 if sparse else 80, 1000 if sparse else 40, 12)
+
+    old = [facts(i) for i in range(rng.randint(200, 600))]
+    new = list(old)
+    for _ in range(rng.randint(1, 3)):
+        what = rng.choice(["added", "removed", "moved", "redated"])
+        i = rng.randrange(len(new))
+        if what == "added":
+            new.insert(i, (f"new{i}", *facts(i)[1:]))
+        elif what == "removed":
+            del new[i]
+        elif what == "moved":  # a new day: its place in the order too
+            paper = new.pop(i)
+            j = rng.randrange(len(new) + 1)
+            new.insert(j, (*paper[:4], 740_000 - j // 3))
+        else:
+            new[i] = (*new[i][:4], new[i][4] + rng.choice([-1, 1]))
+    amended = _updated_related_rows(old, new, related_rows(old))
+    assert amended is not None and amended == related_rows(new)
 
 
 @pytest.mark.usefixtures("small_window")
@@ -680,12 +717,14 @@ def test_related_rows_a_quick_rebuild_finds_again_equal_rows_computed_anew(
 
     old = [facts(i) for i in range(rng.randint(150, 400))]
     new = list(old)
-    for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # some of authors, tags and category changed
+    for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # authors, tags, category or day changed
         other = facts(i)
         if seed % 3 == 0:  # its category only
-            new[i] = (*old[i][:3], other[3] if other[3] != old[i][3] else None)
+            new[i] = (*old[i][:3], other[3] if other[3] != old[i][3] else None, old[i][4])
+        elif seed % 3 == 1:  # its day only (in its place)
+            new[i] = (*old[i][:4], old[i][4] + rng.choice([-2, -1, 1, 2]))
         else:
-            new[i] = tuple(other[k] if rng.random() < 0.5 else old[i][k] for k in range(4))  # type: ignore[assignment]
+            new[i] = tuple(other[k] if rng.random() < 0.5 else old[i][k] for k in range(5))  # type: ignore[assignment]
     order = tuple(f[0] for f in old)
     rows = related_rows(old)
     index = PatchIndex(
@@ -698,7 +737,7 @@ def test_related_rows_a_quick_rebuild_finds_again_equal_rows_computed_anew(
         keys={},
         base_keys={},
         same_paper={},
-        selected=frozenset(),
+        selected={},
         year_pages=False,
         shards={},
         warnings=(),
@@ -706,12 +745,14 @@ def test_related_rows_a_quick_rebuild_finds_again_equal_rows_computed_anew(
         digests={},
         author_facts={f[0]: authors(f) for f in old},
         facets={f[0]: (f[2], f[3]) for f in old},
+        days={f[0]: f[4] for f in old},
         shown={a: (a, False) for f in old for a in f[1]} | {a: (a, False) for f in new for a in f[1]},
     )
     reshaped = [b[0] for a, b in zip(old, new, strict=True) if a[1] != b[1]]
-    refaceted = {b[0]: (b[2], b[3]) for a, b in zip(old, new, strict=True) if a[2:] != b[2:]}
+    refaceted = {b[0]: (b[2], b[3]) for a, b in zip(old, new, strict=True) if a[2:4] != b[2:4]}
+    redated = {b[0]: b[4] for a, b in zip(old, new, strict=True) if a[4] != b[4]}
     now = {slug: authors(new[order.index(slug)]) for slug in reshaped}
-    changed = reauthor._related_now(index, reauthor._Authorship(index, now), reshaped, refaceted)
+    changed = reauthor._related_now(index, reauthor._Authorship(index, now), reshaped, refaceted, redated)
     found = {**index.related, **changed}
     assert found == {
         f[0]: tuple(order[j] for j in row) for f, row in zip(new, related_rows(new), strict=True)
@@ -732,6 +773,11 @@ def random_authors(rng: random.Random, people: int, variants: bool) -> AuthorFac
     return tuple(authors)
 
 
+def papers_by(authors: list[AuthorFacts]) -> list[tuple[str, int, AuthorFacts]]:
+    """Return papers of these authors in the site's order: slug, day (newest first), authors."""
+    return [(f"p{i}", 740_000 - i // 2, paper) for i, paper in enumerate(authors)]
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_author_groups_amended_for_a_few_changed_papers_equal_groups_computed_anew(seed: int) -> None:
     from site_builder.render import _author_groups, _updated_author_groups
@@ -739,35 +785,69 @@ def test_author_groups_amended_for_a_few_changed_papers_equal_groups_computed_an
     rng = random.Random(seed)
     variants = seed % 3 == 0  # some names shown two ways: an edit may change the name a page shows
     people = rng.choice([12, 60, 400])
-    old = [random_authors(rng, people, variants) for _ in range(rng.randint(50, 400))]
+    old = papers_by([random_authors(rng, people, variants) for _ in range(rng.randint(50, 400))])
     new = list(old)
     for i in rng.sample(range(len(old)), rng.randint(1, 3)):
-        new[i] = random_authors(rng, people, variants)  # authors added, removed, replaced
+        new[i] = (*old[i][:2], random_authors(rng, people, variants))  # authors added, removed, replaced
     if seed % 2:
-        new[rng.randrange(len(new))] = ((f"person-{people}", False, "A Newcomer"),)  # a new author
+        i = rng.randrange(len(new))
+        new[i] = (*old[i][:2], ((f"person-{people}", False, "A Newcomer"),))  # a new author
     groups = _author_groups(old)
     amended = _updated_author_groups(old, new, groups)
     if not variants:
         assert amended is not None
     if amended is not None:
         assert amended == _author_groups(new)
-        untouched = {slug for authors in new for slug, _, _ in authors} - {
-            slug for a, b in zip(old, new, strict=True) if a != b for slug, _, _ in (*a, *b)
+        untouched = {slug for _, _, authors in new for slug, _, _ in authors} - {
+            slug for a, b in zip(old, new, strict=True) if a != b for slug, _, _ in (*a[2], *b[2])
         }
         kept = {group[1]: group for group in groups}
         assert untouched and all(g is kept[g[1]] for g in amended if g[1] in untouched)
-    assert _updated_author_groups(old, new[1:], groups) is None  # a paper removed: computed anew
+    i = next(i for i in range(len(new) - 1) if new[i : i + 2] == old[i : i + 2])
+    swapped = [*new[:i], new[i + 1], new[i], *new[i + 2 :]]  # two papers as they were, in each other's places
+    assert _updated_author_groups(old, swapped, groups) is None
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_author_groups_amended_after_papers_added_removed_or_moved_equal_groups_computed_anew(
+    seed: int,
+) -> None:
+    from site_builder.render import _author_groups, _updated_author_groups
+
+    rng = random.Random(seed)
+    variants = seed % 3 == 0  # some names shown two ways: the first paper's name is the one shown
+    people = rng.choice([12, 60, 400])
+    old = papers_by([random_authors(rng, people, variants) for _ in range(rng.randint(50, 400))])
+    new = list(old)
+    for k in range(rng.randint(1, 3)):
+        what = rng.choice(["added", "removed", "moved"])
+        i = rng.randrange(len(new))
+        if what == "added":
+            new.insert(i, (f"new{k}", new[i][1], random_authors(rng, people, variants)))
+        elif what == "removed":
+            del new[i]
+        else:  # a new day: its place in the order too
+            paper = new.pop(i)
+            j = rng.randrange(len(new) + 1)
+            new.insert(j, (paper[0], new[min(j, len(new) - 1)][1], paper[2]))
+    amended = _updated_author_groups(old, new, _author_groups(old))
+    if not variants:
+        assert amended is not None
+    if amended is not None:
+        assert amended == _author_groups(new)
 
 
 def test_an_amended_author_group_shows_the_first_papers_name_and_the_last_papers_membership() -> None:
     from site_builder.render import _author_groups, _updated_author_groups
 
-    old = [
-        (("person-1", False, "P. 1"),),
-        (("person-1", True, "Person 1"), ("person-2", False, "Person 2")),
-        (("person-1", False, "P. 1"), ("person-1", True, "Person 1")),  # listed twice: the last counts
-    ]
-    new = [old[0], (("person-1", True, "Person 1"), ("person-3", False, "Person 3")), old[2]]
+    old = papers_by(
+        [
+            (("person-1", False, "P. 1"),),
+            (("person-1", True, "Person 1"), ("person-2", False, "Person 2")),
+            (("person-1", False, "P. 1"), ("person-1", True, "Person 1")),  # listed twice: the last counts
+        ]
+    )
+    new = [old[0], (*old[1][:2], (("person-1", True, "Person 1"), ("person-3", False, "Person 3"))), old[2]]
     amended = _updated_author_groups(old, new, _author_groups(old))
     assert amended is not None and amended == _author_groups(new)
     assert amended[0][:3] == ("P. 1", "person-1", True)
@@ -783,7 +863,7 @@ def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
         k = sum(1 for j in papers if j < i)
         return papers[max(0, k - RELATED_WINDOW) : k + RELATED_WINDOW + 1]
 
-    _, authors, tags, category = shape[i]
+    _, authors, tags, category, day = shape[i]
     scores: dict[int, int] = {}
     for weight, kind, mine in ((3, 1, authors), (2, 2, tags)):
         for value in set(mine):
@@ -797,7 +877,7 @@ def _related_row_by_the_rule(shape: list[Facts], i: int) -> list[int]:
         for j in same[max(0, k - RELATED) : k + RELATED + 1]:
             scores.setdefault(j, 1)
     scores.pop(i, None)
-    return sorted(scores, key=lambda j: (-scores[j], abs(j - i), j))[:RELATED]
+    return sorted(scores, key=lambda j: (-scores[j], abs(shape[j][4] - day), j))[:RELATED]
 
 
 @pytest.mark.usefixtures("small_window")
@@ -844,6 +924,57 @@ def test_a_tags_edit_that_takes_the_usual_way_amends_the_related_papers(tmp_path
     assert_as_cold(project)
 
 
+def test_papers_added_removed_or_moved_take_the_usual_way_and_amend_related_papers_and_authors(
+    tmp_path: Path,
+) -> None:
+    """Ties between related papers go to the nearest in days: only the rows near the paper can change."""
+    import site_builder.render as render
+
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(60):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    calls: list[str] = []
+    full, amend = render.related_rows, render._updated_related_rows
+
+    def counting_full(shape: list[object], *args: object, **kwargs: object) -> object:
+        calls.append("computed")
+        return full(shape, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_amend(*args: object) -> object:
+        calls.append("amended" if amend(*args) is not None else "not amended")  # type: ignore[arg-type]
+        return amend(*args)  # type: ignore[arg-type]
+
+    folder = project / "content" / "publications"
+    edits = [
+        lambda: write_paper(project, "paper-60", paper_text(60)),  # added
+        lambda: (folder / "paper-13.yaml").unlink(),  # removed
+        lambda: change(project, "paper-22", r"^date: .*", 'date: "2021-01-20"'),  # moved within its year
+        lambda: change(project, "paper-31", r"^date: .*", 'date: "2023-07-04"'),  # moved to another year
+    ]
+    groups, amend_groups = render._author_groups, render._updated_author_groups
+
+    def counting_groups(*args: object) -> object:
+        calls.append("groups computed")
+        return groups(*args)  # type: ignore[arg-type]
+
+    def counting_amend_groups(*args: object) -> object:
+        calls.append("groups amended" if amend_groups(*args) is not None else "groups not amended")  # type: ignore[arg-type]
+        return amend_groups(*args)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "related_rows", counting_full)
+        patch.setattr(render, "_updated_related_rows", counting_amend)
+        patch.setattr(render, "_author_groups", counting_groups)
+        patch.setattr(render, "_updated_author_groups", counting_amend_groups)
+        for edit in edits:
+            edit()
+            calls.clear()
+            assert "reading" in rebuild(project)  # the usual way
+            assert sorted(calls) == ["amended", "groups amended"]
+            assert_as_cold(project)
+
+
 def test_a_strict_build_fails_on_the_warning_a_quick_rebuild_would_give(site: Path) -> None:
     out = site.parent / "out"
     build(site, out, strict=True)
@@ -863,7 +994,13 @@ def test_related_rows_found_on_every_core_equal_rows_found_in_one_process() -> N
 
     rng = random.Random(7)
     shape = [
-        (f"p{i}", rng.sample([f"a{k}" for k in range(60)], rng.randint(1, 4)), (f"t{i % 9}",), f"c{i % 3}")
+        (
+            f"p{i}",
+            rng.sample([f"a{k}" for k in range(60)], rng.randint(1, 4)),
+            (f"t{i % 9}",),
+            f"c{i % 3}",
+            -i,
+        )
         for i in range(500)
     ]
     ran: list[int] = []
@@ -1087,7 +1224,7 @@ def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(see
         )
         for _ in range(rng.randint(20, 120))
     ]
-    groups = _author_groups(shape)
+    groups = _author_groups(papers_by(shape))
     names: dict[str, str] = {}
     members: dict[str, bool] = {}
     for authors in shape:
