@@ -92,7 +92,7 @@ class LinkChecker:
             if path.suffix == ".html":
                 ids, urls = _ids_and_urls(path.read_text(encoding="utf-8", errors="replace"))
                 self._ids.setdefault(rel, ids)
-            elif rel in ("sitemap.xml", "feed.xml", "robots.txt"):
+            elif rel in ("sitemap.xml", "feed.xml", "robots.txt") or rel.startswith("sitemaps/"):
                 urls = list(_xml_urls(path.read_text(encoding="utf-8", errors="replace")))
             else:
                 continue

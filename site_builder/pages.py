@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 PAGE_KEYS = ("title", "nav_title", "nav_order", "nav", "description")
 HOME_SLUGS = ("index", "home")
 # Folders the generator writes itself; a page may not take their place.
-RESERVED_SLUGS = frozenset({"publications", "authors", "people", "news", "static", "feed", "sitemap"})
+RESERVED_SLUGS = frozenset(
+    {"publications", "authors", "people", "news", "static", "feed", "sitemap", "sitemaps"}
+)
 NEWS_KEYS = ("date", "text")
 PEOPLE_NAV_TITLE = "People"
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)

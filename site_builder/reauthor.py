@@ -511,27 +511,60 @@ def _splice_sitemap(
     kept: Sequence[str],
     added: Sequence[str],
     gone: Sequence[str],
+    papers: int,
 ) -> None:
     """Add and remove authors' pages in the sitemap, which lists them by slug, without dates.
 
     ``before`` are the paths listed before the authors' pages (the site's and the lab's);
     ``kept``, ``added`` and ``gone`` are author slugs: with pages before and after the edit
-    (sorted), with a page only after, with a page only before.
+    (sorted), with a page only after, with a page only before; ``papers`` the papers' pages.
+    A site with more pages than one sitemap lists has them in files
+    (:func:`~site_builder.render.sitemap_file`): each page is put in or taken out of its
+    own, which must be there before and after, and hold no more than one may.
     """
-    page = text(SITEMAP)
+    from .render import SITEMAP_LIMIT, sitemap_file
+
+    listed = len(before) + len(kept) + papers
+    if (listed + len(gone) > SITEMAP_LIMIT) != (listed + len(added) > SITEMAP_LIMIT):
+        raise GiveUp  # one sitemap file becomes an index of them, or the other way round
+    files = _sitemap_files(text)
     block = _sitemap_block(env, base_url)
+    change: Counter[str] = Counter()  # pages each file gains
+
+    def file_of(path: str) -> str:
+        return sitemap_file(path) if files else SITEMAP
 
     def find(path: str) -> tuple[int, int]:
         piece = block(path, None)
-        at = find_once(page, piece)
+        at = find_once(text(file_of(path)), piece)
         return at, at + len(piece)
 
     for slug in gone:
-        pieces.replace(SITEMAP, *find(f"authors/{slug}/"), b"")
+        path = f"authors/{slug}/"
+        pieces.replace(file_of(path), *find(path), b"")
+        change[file_of(path)] -= 1
     for slug in sorted(added):
+        path = f"authors/{slug}/"
+        rel = file_of(path)
         k = bisect.bisect_left(kept, slug)
-        _, at = find(f"authors/{kept[k - 1]}/" if k else before[-1])
-        pieces.replace(SITEMAP, at, at, block(f"authors/{slug}/", None))
+        anchor = f"authors/{kept[k - 1]}/" if k else before[-1]
+        if file_of(anchor) == rel:
+            _, at = find(anchor)
+        else:  # the first in its file
+            page = text(rel)
+            at = page.index(b">\n", page.index(b"<urlset")) + 2
+        pieces.replace(rel, at, at, block(path, None))
+        change[rel] += 1
+    if files:
+        for rel, gained in change.items():
+            count = text(rel).count(b"<url>") + gained
+            if not 0 < count <= SITEMAP_LIMIT:
+                raise GiveUp  # a file that goes, or that would be cut in parts
+
+
+def _sitemap_files(text: Callable[[str], bytes]) -> bool:
+    """Return whether the last build's sitemap is an index of files (more pages than one file lists)."""
+    return b"<sitemapindex" in text(SITEMAP)[:256]
 
 
 def splice_sitemap_dates(
@@ -542,13 +575,16 @@ def splice_sitemap_dates(
     redated: Sequence[tuple[Publication, Publication]],
 ) -> None:
     """Give papers' pages their new dates in the sitemap (each paper before and after the edit)."""
-    page = text(SITEMAP)
+    from .render import sitemap_file
+
+    files = _sitemap_files(text)
     block = _sitemap_block(env, base_url)
     for before, after in redated:
         path = f"publications/{before.slug}/"
+        rel = sitemap_file(path) if files else SITEMAP
         old = block(path, before.date)
-        at = find_once(page, old)
-        pieces.replace(SITEMAP, at, at + len(old), block(path, after.date))
+        at = find_once(text(rel), old)
+        pieces.replace(rel, at, at + len(old), block(path, after.date))
 
 
 def _sitemap_block(env: jinja2.Environment, base_url: str) -> Callable[[str, dt.date | None], bytes]:
@@ -821,7 +857,7 @@ def reauthor(
     if (added or gone) and config.base_url:
         kept = sorted(index.shown.keys() - set(gone))
         listed = ["", "publications/", "authors/", *lab_paths(site)]
-        _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone)
+        _splice_sitemap(text, pieces, env, config.base_url, listed, kept, added, gone, len(index.order))
     resolved = {slug: tuple(dict.fromkeys(fact[2] for fact in facts_now[slug])) for slug in reshaped}
     _renumber_authors(text, pieces, env, index.order, resolved, member_names(site), directory)
     done.related.update(related_now)

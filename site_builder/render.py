@@ -565,6 +565,8 @@ def job_of_output(rel: str) -> str:
         return f"year:{parts[2]}" if parts[1] == "years" else f"paper:{parts[1]}"
     if rel == "authors/index.html":
         return "authors"
+    if parts[0] == "sitemaps":
+        return "sitemap"
     if parts[0] == "authors":
         return f"author:{parts[1]}"
     fixed = {
@@ -1415,19 +1417,54 @@ def feed_file(
     ]
 
 
+SITEMAP_LIMIT = 50_000  # pages one sitemap file may list (sitemaps.org); more: an index of files
+
+
+def sitemap_file(path: str) -> str:
+    """Return the file listing a page in the sitemap of a site with more than :data:`SITEMAP_LIMIT` pages.
+
+    Papers' and authors' pages by the first character of their slugs, the others together:
+    a page put in or taken out changes one file, not the numbering of every later one.
+    """
+    kind, _, slug = path.partition("/")
+    if kind in ("publications", "authors") and slug and not slug.startswith("years/"):
+        return f"sitemaps/{kind}-{slug[0]}.xml"
+    return "sitemaps/pages.xml"
+
+
 def _sitemap(
     env: jinja2.Environment, views: Sequence[PaperView], helpers: Helpers, extra_pages: Sequence[str]
 ) -> list[tuple[str, str]]:
-    """Return robots.txt, and with a base URL the sitemap of every page it points to."""
+    """Return robots.txt, and with a base URL the sitemap of every page it points to.
+
+    A site with more pages than one sitemap may list gets a sitemap index in ``sitemap.xml``
+    and the pages in files of at most :data:`SITEMAP_LIMIT` (:func:`sitemap_file`; a file
+    that would hold more is cut in numbered parts).
+    """
     if not helpers.base_url:
         return [("robots.txt", "User-agent: *\nAllow: /\n")]
+    base = helpers.base_url
     pages = ["", "publications/", "authors/", *extra_pages]
     pages += sorted(v.path for v in views)  # by path: a title edit that reorders the list leaves it
     dates = {v.path: v.pub.date for v in views}
+    robots = ("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
+    urlset = env.get_template("sitemap.xml")
+    if len(pages) <= SITEMAP_LIMIT:
+        return [("sitemap.xml", urlset.render(base=base, pages=pages, dates=dates)), robots]
+    files: dict[str, list[str]] = {}
+    for path in pages:
+        files.setdefault(sitemap_file(path), []).append(path)
+    parts: list[tuple[str, list[str]]] = []
+    for name, listed in sorted(files.items()):
+        if len(listed) <= SITEMAP_LIMIT:
+            parts.append((name, listed))
+        else:
+            stem = name.removesuffix(".xml")
+            for k in range(0, len(listed), SITEMAP_LIMIT):
+                parts.append((f"{stem}-{k // SITEMAP_LIMIT + 1}.xml", listed[k : k + SITEMAP_LIMIT]))
+    index = env.get_template("sitemap_index.xml").render(base=base, files=[name for name, _ in parts])
     return [
-        (
-            "sitemap.xml",
-            env.get_template("sitemap.xml").render(base=helpers.base_url, pages=pages, dates=dates),
-        ),
-        ("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {helpers.base_url}sitemap.xml\n"),
+        ("sitemap.xml", index),
+        *((name, urlset.render(base=base, pages=listed, dates=dates)) for name, listed in parts),
+        robots,
     ]

@@ -293,6 +293,75 @@ def test_an_author_page_made_by_a_quick_rebuild_goes_with_its_last_paper(site: P
     assert_as_cold(site)
 
 
+def sitemap_urls(out: Path) -> list[str]:
+    """Return the pages every file of a site's sitemap lists, and check each file's size and kind."""
+    import xml.etree.ElementTree as ET
+
+    sm = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    root = ET.parse(out / "sitemap.xml").getroot()
+    if root.tag == f"{sm}urlset":
+        return [url.findtext(f"{sm}loc") or "" for url in root]
+    assert root.tag == f"{sm}sitemapindex"
+    files = [(entry.findtext(f"{sm}loc") or "").removeprefix("https://lab.example.org/") for entry in root]
+    assert sorted(files) == sorted(p.relative_to(out).as_posix() for p in (out / "sitemaps").iterdir())
+    urls = []
+    for name in files:
+        part = ET.parse(out / name).getroot()
+        assert part.tag == f"{sm}urlset" and 0 < len(part) <= site_builder.render.SITEMAP_LIMIT
+        urls += [url.findtext(f"{sm}loc") or "" for url in part]
+    return urls
+
+
+def test_a_site_with_more_pages_than_one_sitemap_lists_gets_an_index_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sitemaps.org: at most 50,000 pages a file (12 here); papers' and authors' by their first letter."""
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(36):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    whole = build(project, tmp_path / "whole", use_cache=False)
+    monkeypatch.setattr(site_builder.render, "SITEMAP_LIMIT", 12)
+    build(project, tmp_path / "out", use_cache=False)
+    out = tmp_path / "out"
+    urls = sitemap_urls(out)
+    assert sorted(urls) == sorted(sitemap_urls(whole.out)) and len(set(urls)) == len(urls) > 40
+    names = sorted(p.name for p in (out / "sitemaps").iterdir())
+    assert names[:2] == ["authors-a.xml", "authors-e.xml"] and "pages.xml" in names
+    assert [n for n in names if n.startswith("publications-")] == [
+        f"publications-p-{k}.xml" for k in (1, 2, 3)
+    ]
+    robots = (out / "robots.txt").read_text(encoding="utf-8")
+    assert robots.endswith("Sitemap: https://lab.example.org/sitemap.xml\n")
+
+
+def test_quick_rebuilds_put_pages_in_and_out_of_the_sitemaps_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_builder.render, "SITEMAP_LIMIT", 12)
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(40):  # papers under ten first letters: four a file
+        write_paper(project, f"{'abcdefghij'[i % 10]}-paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    assert (tmp_path / "out" / "sitemaps" / "publications-a.xml").is_file()
+    change(project, "a-paper-00", r'^date: "2021-03-01"', 'date: "2021-03-02"')  # a day later, in its place
+    assert rebuild(project) == QUICK
+    assert_as_cold(project)
+    change(project, "b-paper-11", r"^authors: \[", "authors: ['Alice Smith', ")  # a page in authors-a.xml
+    assert rebuild(project) == QUICK
+    assert "authors/alice-smith/" in (tmp_path / "out" / "sitemaps" / "authors-a.xml").read_text(
+        encoding="utf-8"
+    )
+    assert_as_cold(project)
+    change(project, "b-paper-11", r"^authors: \['Alice Smith', ", "authors: [")  # and out again
+    assert rebuild(project) == QUICK
+    assert_as_cold(project)
+    change(project, "c-paper-12", r"^authors: \[", "authors: ['Marie Curie', ")  # a new file: the usual way
+    assert "reading" in rebuild(project)
+    assert (tmp_path / "out" / "sitemaps" / "authors-m.xml").is_file()
+    assert_as_cold(project)
+    assert sorted(sitemap_urls(tmp_path / "out")) == sorted(sitemap_urls(tmp_path / "cold"))
+
+
 @pytest.mark.parametrize("long_pages", [False, True], ids=["pages rendered", "pages edited"])
 @pytest.mark.parametrize("seed", range(6))
 def test_edits_to_who_wrote_papers_in_a_row_stay_equal_to_cold_builds(
