@@ -711,18 +711,26 @@ def random_facts(
     )
 
 
+def random_site(seed: int) -> tuple[random.Random, Callable[[int], Facts], list[Facts]]:
+    """Return a random generator, a maker of a paper's random facts, and a random site's papers.
+
+    From seed 20 on, few shared authors and tags: related papers mostly the nearest of the category.
+    """
+    rng = random.Random(seed)
+    sparse = seed >= 20
+
+    def facts(i: int) -> Facts:
+        return random_facts(rng, i, 2000 if sparse else 80, 1000 if sparse else 40, 12)
+
+    return rng, facts, [facts(i) for i in range(rng.randint(200, 600))]
+
+
 @pytest.mark.usefixtures("small_window")
 @pytest.mark.parametrize("seed", range(40))
 def test_related_rows_amended_for_a_few_changed_papers_equal_rows_computed_anew(seed: int) -> None:
     from site_builder.render import _updated_related_rows, related_rows
 
-    rng = random.Random(seed)
-    sparse = seed >= 20  # few shared authors and tags: related papers mostly the nearest of the category
-
-    def facts(i: int) -> Facts:
-        return random_facts(rng, i, 2000 if sparse else 80, 1000 if sparse else 40, 12)
-
-    old = [facts(i) for i in range(rng.randint(200, 600))]
+    rng, facts, old = random_site(seed)
     new = list(old)
     for i in rng.sample(range(len(old)), rng.randint(1, 3)):  # authors or tags changed; every 4th, categories
         new[i] = facts(i) if seed % 4 == 0 else (*facts(i)[:3], *old[i][3:])
@@ -739,13 +747,7 @@ def test_related_rows_amended_after_papers_added_removed_or_moved_equal_rows_com
     """Ties go to the nearest in days: a paper put in or taken out changes only the rows that may read it."""
     from site_builder.render import _updated_related_rows, related_rows
 
-    rng = random.Random(seed)
-    sparse = seed >= 20  # few shared authors and tags: related papers mostly the nearest of the category
-
-    def facts(i: int) -> Facts:
-        return random_facts(rng, i, 2000 if sparse else 80, 1000 if sparse else 40, 12)
-
-    old = [facts(i) for i in range(rng.randint(200, 600))]
+    rng, facts, old = random_site(seed)
     new = list(old)
     for _ in range(rng.randint(1, 3)):
         what = rng.choice(["added", "removed", "moved", "redated"])
