@@ -964,6 +964,20 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
     assert related_rows(shape) == [_related_row_by_the_rule(shape, i) for i in range(len(shape))]
 
 
+def count_calls(
+    patch: pytest.MonkeyPatch, calls: list[str], module: object, name: str, label: str, amends: bool = False
+) -> None:
+    """Note each call of ``module.name`` in ``calls`` as ``label`` ("not …" when one that ``amends`` gave None)."""
+    function = getattr(module, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        result = function(*args, **kwargs)
+        calls.append(f"not {label}" if amends and result is None else label)
+        return result
+
+    patch.setattr(module, name, counted)
+
+
 def test_a_tags_edit_that_takes_the_usual_way_amends_the_related_papers(tmp_path: Path) -> None:
     import site_builder.render as render
 
@@ -975,19 +989,9 @@ def test_a_tags_edit_that_takes_the_usual_way_amends_the_related_papers(tmp_path
         write_paper(project, f"paper-{i:02d}", text)
     build(project, tmp_path / "out")
     calls: list[str] = []
-    full, amend = render.related_rows, render._updated_related_rows
-
-    def counting_full(shape: list[object]) -> object:
-        calls.append("computed")
-        return full(shape)  # type: ignore[arg-type]
-
-    def counting_amend(*args: object) -> object:
-        calls.append("amended" if amend(*args) is not None else "not amended")  # type: ignore[arg-type]
-        return amend(*args)  # type: ignore[arg-type]
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(render, "related_rows", counting_full)
-        patch.setattr(render, "_updated_related_rows", counting_amend)
+        count_calls(patch, calls, render, "related_rows", "computed")
+        count_calls(patch, calls, render, "_updated_related_rows", "amended", amends=True)
         change(project, "paper-05", r"^tags: \[", "tags: [new, ")  # and the only selected paper no
         change(project, "paper-07", r"^selected: true", "selected: false")  # more: the usual way
         assert "reading" in rebuild(project)
@@ -1006,16 +1010,6 @@ def test_papers_added_removed_or_moved_take_the_usual_way_and_amend_related_pape
         write_paper(project, f"paper-{i:02d}", paper_text(i))
     build(project, tmp_path / "out")
     calls: list[str] = []
-    full, amend = render.related_rows, render._updated_related_rows
-
-    def counting_full(shape: list[object], *args: object, **kwargs: object) -> object:
-        calls.append("computed")
-        return full(shape, *args, **kwargs)  # type: ignore[arg-type]
-
-    def counting_amend(*args: object) -> object:
-        calls.append("amended" if amend(*args) is not None else "not amended")  # type: ignore[arg-type]
-        return amend(*args)  # type: ignore[arg-type]
-
     folder = project / "content" / "publications"
     edits = [
         lambda: write_paper(project, "paper-60", paper_text(60)),  # added
@@ -1034,10 +1028,10 @@ def test_papers_added_removed_or_moved_take_the_usual_way_and_amend_related_pape
         return amend_groups(*args)  # type: ignore[arg-type]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(render, "related_rows", counting_full)
-        patch.setattr(render, "_updated_related_rows", counting_amend)
-        patch.setattr(render, "_author_groups", counting_groups)
-        patch.setattr(render, "_updated_author_groups", counting_amend_groups)
+        count_calls(patch, calls, render, "related_rows", "computed")
+        count_calls(patch, calls, render, "_updated_related_rows", "amended", amends=True)
+        count_calls(patch, calls, render, "_author_groups", "groups computed")
+        count_calls(patch, calls, render, "_updated_author_groups", "groups amended", amends=True)
         for edit in edits:
             edit()
             calls.clear()
