@@ -967,7 +967,7 @@ def test_related_rows_follow_the_rule_candidate_by_candidate(seed: int) -> None:
 def count_calls(
     patch: pytest.MonkeyPatch, calls: list[str], module: object, name: str, label: str, amends: bool = False
 ) -> None:
-    """Note each call of ``module.name`` in ``calls`` as ``label`` ("not …" when one that ``amends`` gave None)."""
+    """Note each call of ``module.name`` in ``calls``: ``label``, "not …" if an ``amends`` one gave None."""
     function = getattr(module, name)
 
     def counted(*args: object, **kwargs: object) -> object:
