@@ -20,8 +20,8 @@ also times writing site_builder's output files alone, with two processes and no 
 
 Every cold run writes into a folder of its own, and outputs are removed only after the
 last run; before timing anything the harness writes pending changes to disk and waits
---settle seconds, then until creating a file takes a steady time (probed every 15 s, 10
-minutes at most). On an ext4 file
+--settle seconds (six minutes), then until creating a file is quick (probed every 15 s,
+five minutes more at most). On an ext4 file
 system without a journal, as on this project's machines, creating a file skips the inodes
 freed in the last minutes one by one, so a build timed right after removing a big tree pays
 for the removal (measured: the same 20,000 files took 1 s to 12 s to create, and a cold
@@ -146,8 +146,9 @@ def project_for(corpus: Path) -> Path:
     return project
 
 
+SETTLED = 100e-6  # seconds to create an empty file on a settled disk: about 30 µs here, 0.2-0.9 ms not
 PROBE_EVERY = 15.0  # seconds between two timings of file creation while the disk settles
-MOST_WAIT = 600.0  # seconds a settle waits at most for file creation to be steady
+MOST_WAIT = 300.0  # seconds a settle waits at most, after ``--settle``, for file creation to be quick
 
 
 def _probe(probes: Path) -> float:
@@ -163,27 +164,25 @@ def _probe(probes: Path) -> float:
 def settle(folders: list[Path], seconds: float, probes: Path) -> float:
     """Remove folders, wait until the file system stops skipping freed inodes; return a file's creation time.
 
-    Also after removals made before this script started: written to disk (sync), a freed
-    inode is skipped for a minute or more after its removal (a cold build at 100,000 papers
-    spent 140 s in the kernel four minutes after a removal, 10 s another time). So after
-    ``seconds``, creating files in ``probes`` (kept until the end: removing them would free
-    inodes again) is timed every :data:`PROBE_EVERY` seconds until three timings in a row
-    agree within a quarter (measured here: 241, 156, 29, 32 µs a file after a removal of
-    60,000 files; 30 µs settled), or :data:`MOST_WAIT` has passed.
+    Also after removals made before this script started. ext4 without a journal skips an
+    inode freed less than a minute ago, or six while its inode table is not yet written
+    back (a cold build at 100,000 papers spent 140 s in the kernel four minutes after a
+    removal, 10 s another time; creating a file took 241, 156, then 29 µs, 15 s apart,
+    after 60,000 files were removed, and stayed at 300 µs for a minute another time). So
+    it waits ``seconds`` (six minutes by default), then times creating files in ``probes``
+    (kept until the end: removing them would free inodes again) every :data:`PROBE_EVERY`
+    seconds until it is quicker than :data:`SETTLED`, or :data:`MOST_WAIT` has passed.
     """
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
     os.sync()
     time.sleep(seconds)
-    waited, timings = 0.0, [_probe(probes)]
-    while waited < MOST_WAIT:
+    waited, each = 0.0, _probe(probes)
+    while each >= SETTLED and waited < MOST_WAIT:
         time.sleep(PROBE_EVERY)
         waited += PROBE_EVERY
-        timings.append(_probe(probes))
-        last = timings[-3:]
-        if len(last) == 3 and max(last) <= 1.25 * min(last):
-            break
-    return timings[-1]
+        each = _probe(probes)
+    return each
 
 
 def warm_up(corpus: Path) -> None:
@@ -258,7 +257,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="cold builds per tool and size, alternating")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and outputs (reused)")
     parser.add_argument(
-        "--settle", type=float, default=65, help="seconds to wait once old outputs are removed and synced"
+        "--settle",
+        type=float,
+        default=360,
+        help="seconds to wait once old outputs are removed and synced (then until creating a file is quick)",
     )
     parser.add_argument(
         "--reuse-output", action="store_true", help="remove and rebuild one output folder per tool every run"
@@ -297,7 +299,7 @@ def main() -> int:
     outputs = work / "outputs"
     probes = work / "settle-probes"
     created = settle([outputs, probes, *work.glob("out-*")], args.settle, probes)  # what earlier runs left
-    print(f"disk settled: an empty file created in {created * 1e6:.0f} µs", flush=True)
+    print(f"disk settled: an empty file created in {created * 1e6:.0f} µs (about 30 µs here)", flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         corpus = work / f"corpus-{n}"
         if not corpus.exists():
