@@ -914,11 +914,13 @@ def _updated_related_rows(
 
     A paper's row reads the lists of papers of its authors and tags (and of its category),
     and the candidates' categories and days. So when a paper gained or lost authors or
-    tags, the papers with one of those need a new row; when its category or its day
-    changed, or it was added or removed, every paper that shares an author or a tag with
-    it, and those of its categories, too. Every other row names the papers it did, at
-    their places now: ties go to the nearest in days, not in places. None when many papers
-    changed (computing anew is then as quick), or when those unchanged changed order.
+    tags, the papers with one of those need a new row; when its day changed (it may have
+    moved), or it was added or removed, the papers near it in its lists, where it was and
+    where it is (:func:`_readers`); when its category changed, every paper that shares an
+    author or a tag with it, and those of both categories. Every other row names the
+    papers it did, at their places now: ties go to the nearest in days, not in places.
+    None when many papers changed (computing anew is then as quick), or when those
+    unchanged changed order.
     """
     if not isinstance(rows, list) or len(rows) != len(old):
         return None
