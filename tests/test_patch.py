@@ -999,6 +999,47 @@ def test_a_tags_edit_that_takes_the_usual_way_amends_the_related_papers(tmp_path
     assert_as_cold(project)
 
 
+@pytest.mark.usefixtures("small_window")
+@pytest.mark.parametrize("seed", range(4))
+def test_papers_added_removed_and_moved_at_random_stay_equal_to_cold_builds(
+    tmp_path: Path, seed: int
+) -> None:
+    """The usual rebuild amends related papers and author groups: after each edit, as a cold build."""
+    import site_builder.render as render
+
+    rng = random.Random(seed)
+    project = make_project(tmp_path / "project", SITE)
+    for i in range(40):
+        write_paper(project, f"paper-{i:02d}", paper_text(i))
+    build(project, tmp_path / "out")
+    folder = project / "content" / "publications"
+    calls: list[str] = []
+    for step in range(6):
+        names = sorted(path.stem for path in folder.glob("*.yaml"))
+        what = rng.choice(["added", "removed", "moved", "moved"])
+        if what == "added":
+            write_paper(project, f"paper-{100 + step}", paper_text(100 + 10 * seed + step))
+        elif what == "removed":
+            (folder / f"{rng.choice(names)}.yaml").unlink()
+        else:
+            path = folder / f"{rng.choice(names)}.yaml"
+            text = path.read_text(encoding="utf-8")
+            while (
+                moved := re.sub(
+                    r"(?m)^date: .*", f'date: "{2021 + rng.randrange(3)}-0{rng.randint(1, 9)}-11"', text
+                )
+            ) == text:
+                pass
+            path.write_text(moved, encoding="utf-8")
+        calls.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            count_calls(patch, calls, render, "_updated_related_rows", "amended", amends=True)
+            count_calls(patch, calls, render, "_updated_author_groups", "groups amended", amends=True)
+            rebuild(project)
+        assert sorted(calls) == ["amended", "groups amended"]
+        assert_as_cold(project)
+
+
 def test_papers_added_removed_or_moved_take_the_usual_way_and_amend_related_papers_and_authors(
     tmp_path: Path,
 ) -> None:
