@@ -522,17 +522,14 @@ def _splice_sitemap(
     (:func:`~site_builder.render.sitemap_file`): each page is put in or taken out of its
     own, which must be there before and after, and hold no more than one may.
     """
-    from .render import SITEMAP_LIMIT, sitemap_file
+    from .render import SITEMAP_LIMIT
 
     listed = len(before) + len(kept) + papers
     if (listed + len(gone) > SITEMAP_LIMIT) != (listed + len(added) > SITEMAP_LIMIT):
         raise GiveUp  # one sitemap file becomes an index of them, or the other way round
-    files = _sitemap_files(text)
+    file_of = _sitemap_file_of(text)
     block = _sitemap_block(env, base_url)
     change: Counter[str] = Counter()  # pages each file gains
-
-    def file_of(path: str) -> str:
-        return sitemap_file(path) if files else SITEMAP
 
     def find(path: str) -> tuple[int, int]:
         piece = block(path, None)
@@ -555,16 +552,24 @@ def _splice_sitemap(
             at = page.index(b">\n", page.index(b"<urlset")) + 2
         pieces.replace(rel, at, at, block(path, None))
         change[rel] += 1
-    if files:
-        for rel, gained in change.items():
+    for rel, gained in change.items():
+        if rel != SITEMAP:  # a file of the sitemap index
             count = text(rel).count(b"<url>") + gained
             if not 0 < count <= SITEMAP_LIMIT:
                 raise GiveUp  # a file that goes, or that would be cut in parts
 
 
-def _sitemap_files(text: Callable[[str], bytes]) -> bool:
-    """Return whether the last build's sitemap is an index of files (more pages than one file lists)."""
-    return b"<sitemapindex" in text(SITEMAP)[:256]
+def _sitemap_file_of(text: Callable[[str], bytes]) -> Callable[[str], str]:
+    """Return ``file_of(path)``: the file of the last build's sitemap that lists a page.
+
+    ``sitemap.xml`` itself, unless it is an index of files (more pages than one file lists:
+    :func:`~site_builder.render.sitemap_file`).
+    """
+    from .render import sitemap_file
+
+    if b"<sitemapindex" in text(SITEMAP)[:256]:
+        return sitemap_file
+    return lambda path: SITEMAP
 
 
 def splice_sitemap_dates(
@@ -575,13 +580,11 @@ def splice_sitemap_dates(
     redated: Sequence[tuple[Publication, Publication]],
 ) -> None:
     """Give papers' pages their new dates in the sitemap (each paper before and after the edit)."""
-    from .render import sitemap_file
-
-    files = _sitemap_files(text)
+    file_of = _sitemap_file_of(text)
     block = _sitemap_block(env, base_url)
     for before, after in redated:
         path = f"publications/{before.slug}/"
-        rel = sitemap_file(path) if files else SITEMAP
+        rel = file_of(path)
         old = block(path, before.date)
         at = find_once(text(rel), old)
         pieces.replace(rel, at, at + len(old), block(path, after.date))
