@@ -137,10 +137,10 @@ def splice_rows(
             renumbered.append((facet, numbers, {value: i for i, value in enumerate(vocabulary)}))
     if renumbered:
         _renumber_rows(text(LIST_PAGE), pieces, edits, order, renumbered)
-    for flag, field, label in _FLAGS:
+    for flag, field, label, least in _FLAGS:
         change = sum(getattr(after, field) - getattr(before, field) for before, after in edits.values())
         if change:
-            _splice_flag_count(text(LIST_PAGE), pieces, env, flag, label, change)
+            _splice_flag_count(text(LIST_PAGE), pieces, env, flag, label, least, change)
     for slug, (before, after) in edits.items():
         numbers_now = {
             facet.name: [positions[facet.name][value] for value in facet.values(after)]
@@ -299,17 +299,18 @@ def _chip_span(page: bytes, box: Callable[[int], bytes], begin: int, end: int) -
     return start, start + len(whole), count
 
 
-# the "Show only" checkboxes: their names, the papers' fields they count, their labels
-_FLAGS = (("code", "has_code", "Has code"), ("selected", "selected", "Selected"))
+# the "Show only" checkboxes: their names, the papers' fields they count, their labels, and
+# the fewest papers a checkbox shown counts ("Selected" shows only while some paper is)
+_FLAGS = (("code", "has_code", "Has code", 0), ("selected", "selected", "Selected", 1))
 
 
 def _splice_flag_count(
-    page: bytes, pieces: Pieces, env: jinja2.Environment, flag: str, label: str, change: int
+    page: bytes, pieces: Pieces, env: jinja2.Environment, flag: str, label: str, least: int, change: int
 ) -> None:
-    """Change the count of a "Show only" checkbox (``flag``: code, selected) by ``change`` papers.
+    """Change the count of a "Show only" checkbox (``flag``, ``label``, ``least``: of _FLAGS) by ``change``.
 
-    "Selected" shows only while some paper is: the first paper selected, or the last one
-    no longer, gives up (the usual way renders the page).
+    A count below the least a shown checkbox has (the first paper selected, or the last one
+    no longer) gives up: the usual way renders the page.
     """
     chip = env.get_template("_chip.html").module.chip  # type: ignore[attr-defined]
 
@@ -318,7 +319,7 @@ def _splice_flag_count(
         return str(chip(flag, option)).encode()  # as publications.html renders it
 
     span = _chip_span(page, box, *_fieldset(page, "more"))
-    if span is None or span[2] + change < (1 if flag == "selected" else 0):
+    if span is None or span[2] + change < least:
         raise GiveUp
     pieces.replace(LIST_PAGE, span[0], span[1], box(span[2] + change))
 
