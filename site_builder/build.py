@@ -41,7 +41,7 @@ from .layout import (
     display_path,
     theme_dirs,
 )
-from .output import Writer, check_output_dir, remove_leftovers, safe_join, swap_in
+from .output import Contents, Writer, check_output_dir, remove_leftovers, safe_join, swap_in
 from .parallel import beside, run_tasks
 
 # Loading, Markdown and rendering (jinja2, markdown, yaml) are imported where they are
@@ -205,6 +205,7 @@ def build(
         # for its answer before it writes anything
         with _collector_paused():  # a few papers' pieces, and the index: nothing left to collect
             quick = _quick(project, out, cache, paper_stats, base, inputs, known, strict, report, intact)
+            _age_all()  # the collector resumes without scanning them (5 ms at 10,000 papers)
         if quick is not None:
             return quick
     same_output = intact() and cache.code == code
@@ -305,6 +306,16 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def _age_all() -> None:
+    """Move every object the collector tracks to its oldest generation, which it scans the least.
+
+    Unless a caller froze objects: :func:`gc.unfreeze` would release those too.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _quick(
@@ -599,7 +610,7 @@ def _update(
 
 
 def _replace_in_place(
-    project: Path, out: Path, files: Collection[tuple[str, bytes]], stale: Collection[str]
+    project: Path, out: Path, files: Collection[tuple[str, Contents]], stale: Collection[str]
 ) -> None:
     """Replace ``files`` in ``out`` (each atomically) and remove ``stale`` ones, marking the cache meanwhile.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import SiteBuilderError
@@ -47,6 +47,15 @@ def check_output_dir(out: Path, project: Path, protected: Iterable[str]) -> None
             )
 
 
+# A file's content: its bytes, or its parts in order (written one after the other, not joined)
+Contents = bytes | Sequence[bytes | memoryview]
+
+
+def joined(data: Contents) -> bytes:
+    """Return a file's content as one bytes object."""
+    return data if isinstance(data, bytes) else b"".join(data)
+
+
 LARGE_FILE = 1 << 18  # bytes from which a replaced file is set aside and removed later
 
 
@@ -76,7 +85,7 @@ class Writer:
             self._folders.add(folder)
         return dest
 
-    def write(self, rel: str, data: bytes) -> None:
+    def write(self, rel: str, data: Contents) -> None:
         """Write one file at the site path ``rel``."""
         dest = self._destination(rel)
         if self.fresh:
@@ -91,9 +100,12 @@ class Writer:
             return
         head, tail = os.path.split(dest)
         tmp = os.path.join(head, f".{tail}.new")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        if len(data) >= LARGE_FILE:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # as open() makes it
+        try:
+            size = _write_all(fd, data)
+        finally:
+            os.close(fd)
+        if size >= LARGE_FILE:
             self._keep_old(dest)
         os.replace(tmp, dest)
 
@@ -125,10 +137,29 @@ class Writer:
         return True
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, data: Contents) -> int:
+    """Write all of ``data`` to ``fd``; return its size."""
+    if isinstance(data, bytes):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return len(data)
+    parts = [part for part in data if len(part)]
+    size = sum(map(len, parts))
+    if not hasattr(os, "writev"):  # pragma: no cover - not POSIX
+        return _write_all(fd, b"".join(parts))
+    at = 0  # the first part not written whole
+    while at < len(parts):
+        done = os.writev(fd, parts[at : at + _MOST_PARTS])
+        while at < len(parts) and done >= len(parts[at]):  # the parts written whole
+            done -= len(parts[at])
+            at += 1
+        if done:  # and the start of the next one
+            parts[at] = memoryview(parts[at])[done:]
+    return size
+
+
+_MOST_PARTS = 1024  # buffers one writev() takes (IOV_MAX on Linux)
 
 
 def swap_in(staging: Path, out: Path) -> None:

@@ -36,6 +36,7 @@ memory the same way.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ from .cache import (
 )
 from .errors import Problem
 from .layout import CONTENT_DIR, PUBLICATIONS_DIR, builtin_theme_dir, display_path, theme_dirs
-from .output import safe_join
+from .output import Contents, safe_join
 
 if TYPE_CHECKING:
     import jinja2
@@ -65,6 +66,14 @@ if TYPE_CHECKING:
 
 # The last build's output: its folder, or the preview's files in memory (by output path)
 Output = Path | Mapping[str, bytes]
+
+# An output file as the last build left it: its bytes, or a large file mapped into memory.
+# Mapped, a page is searched where the system keeps it, and its unchanged spans are written
+# from there: not copied into memory first, nor joined with the new pieces (copying 25 MB of
+# list page, search index and BibTeX file twice took 20 ms of an edit's 250 at 10,000 papers).
+# The last build's files are never written in place (new ones replace them), so a mapped file
+# stays as it was while it is read.
+Page = bytes | mmap.mmap
 
 INDEX_FILE = "patch.pickle"
 LIST_PAGE = "publications/index.html"  # with the filters, and their index inlined
@@ -100,7 +109,7 @@ class PatchIndex:
 class Patch:
     """A quick rebuild: files to write and remove, and what the cache must learn of it."""
 
-    write: dict[str, bytes]  # output path → new content (only files whose bytes changed)
+    write: dict[str, Contents]  # output path → new content (only files whose bytes changed)
     remove: tuple[str, ...]  # output paths no longer produced (a paper's renamed citation files)
     jobs: dict[str, tuple[str, ...] | None]  # jobs whose files changed → their outputs, if they changed
     papers: dict[str, tuple[int, int, Any, bytes | None]]  # edited paper files, as read
@@ -286,15 +295,22 @@ def quick_patch(
         return None
 
 
-def _reader(out: Output) -> Callable[[str], bytes | None]:
-    """Return ``read(output path)``: a file's bytes as the last build left them, None when it has none."""
+MAPPED_FROM = 1 << 16  # bytes from which an output file is mapped, not read
+
+
+def _reader(out: Output) -> Callable[[str], Page | None]:
+    """Return ``read(output path)``: a file as the last build left it (a :data:`Page`), or None."""
     if not isinstance(out, Path):
         return out.get
+    mapping = os.name == "posix"  # elsewhere a mapped file could not be replaced
 
-    def read(rel: str) -> bytes | None:
+    def read(rel: str) -> Page | None:
         try:
-            return safe_join(out, rel).read_bytes()
-        except OSError:
+            with open(safe_join(out, rel), "rb") as handle:
+                if mapping and os.fstat(handle.fileno()).st_size >= MAPPED_FROM:
+                    return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                return handle.read()
+        except (OSError, ValueError):  # ValueError: emptied since its size was read
             return None
 
     return read
@@ -465,7 +481,7 @@ class _Splicing:
         self._read = _reader(out)
         # the output files as the last build left them (None: it had none), the pages
         # rendered whole, and the pieces replaced in the others (each found in the page as it was)
-        self.originals: dict[str, bytes | None] = {}
+        self.originals: dict[str, Page | None] = {}
         self.texts: dict[str, bytes] = {}
         self.pieces = Pieces()
 
@@ -511,7 +527,7 @@ class _Splicing:
             view = self._views[slug, abstract] = paper_view(self.pub_of(slug), self.directory, markdown)
         return view
 
-    def text(self, rel: str) -> bytes:
+    def text(self, rel: str) -> Page:
         """Return an output file as the last build left it; give up when it had none."""
         _note_original(rel, self._read, self.originals)
         data = self.originals[rel]
@@ -724,9 +740,12 @@ def _finish(
     from .render import job_of_output
 
     index, new, old, same = s.index, edited.new, edited.old, edited.same
-    for rel, spliced in s.pieces.pages(s.originals):
-        s.texts.setdefault(rel, spliced)  # a page rendered whole needs none of its pieces
-    write = {rel: data for rel, data in s.texts.items() if data != s.originals.get(rel)}
+    write: dict[str, Contents] = {
+        rel: data for rel, data in s.texts.items() if not same_bytes(data, s.originals.get(rel))
+    }
+    for rel, parts in s.pieces.pages(s.originals):
+        if rel not in s.texts:  # a page rendered whole needs none of its pieces
+            write[rel] = parts
     jobs: dict[str, tuple[str, ...] | None] = {job_of_output(rel): None for rel in [*write, *removed]}
     jobs.update(renamed)
     # which papers are told to be the same as another: found again when a title changed that
@@ -788,24 +807,51 @@ class Pieces:
         """Put ``data`` in place of ``page[start:end]`` of the page ``rel``."""
         self._spans.setdefault(rel, []).append((start, end, data))
 
-    def pages(self, originals: Mapping[str, bytes | None]) -> Iterator[tuple[str, bytes]]:
-        """Yield each page with its replacements, made in one copy; give up if two of them overlap."""
+    def pages(self, originals: Mapping[str, Page | None]) -> Iterator[tuple[str, Contents]]:
+        """Yield each page whose replacements change it, as its parts (not joined); give up if two overlap."""
         for rel, spans in self._spans.items():
             original = originals[rel]
             assert original is not None  # spans are only found in pages that were read
-            page = memoryview(original)  # its parts joined without copying them first
+            page = memoryview(original)  # its unchanged parts are not copied
             parts: list[bytes | memoryview] = []
             at = 0
+            changed = False
             for start, end, data in sorted(spans, key=lambda span: span[:2]):  # insertions first
                 if start < at:
                     raise GiveUp  # two pieces in one place: not a page a full build would make
+                changed = changed or page[start:end] != data
                 parts += [page[at:start], data]
                 at = end
-            parts.append(page[at:])
-            yield rel, b"".join(parts)
+            if changed:
+                parts.append(page[at:])
+                yield rel, tuple(parts)
 
 
-def find_once(page: bytes, piece: bytes, begin: int = 0, end: int | None = None) -> int:
+def same_bytes(data: bytes, page: Page | None) -> bool:
+    """Return whether ``page`` holds exactly ``data``."""
+    if page is None or len(page) != len(data):
+        return False
+    with memoryview(page) as view:
+        return view == data
+
+
+def index_of(page: Page, piece: bytes, begin: int = 0, end: int | None = None) -> int:
+    """Return where ``piece`` is first in ``page[begin:end]`` (an index of ``page``); give up if nowhere."""
+    at = page.find(piece, begin, len(page) if end is None else end)
+    if at < 0:
+        raise GiveUp  # not as the last build wrote it
+    return at
+
+
+def last_index_of(page: Page, piece: bytes, begin: int = 0, end: int | None = None) -> int:
+    """Return where ``piece`` is last in ``page[begin:end]`` (an index of ``page``); give up if nowhere."""
+    at = page.rfind(piece, begin, len(page) if end is None else end)
+    if at < 0:
+        raise GiveUp
+    return at
+
+
+def find_once(page: Page, piece: bytes, begin: int = 0, end: int | None = None) -> int:
     """Return where ``piece`` is in ``page[begin:end]`` (as an index of ``page``); give up unless once."""
     end = len(page) if end is None else end
     start = page.find(piece, begin, end)
@@ -814,18 +860,18 @@ def find_once(page: bytes, piece: bytes, begin: int = 0, end: int | None = None)
     return start
 
 
-def _note_original(rel: str, read: Callable[[str], bytes | None], originals: dict[str, bytes | None]) -> None:
+def _note_original(rel: str, read: Callable[[str], Page | None], originals: dict[str, Page | None]) -> None:
     """Note a file's bytes as the last build left them, once (None when the last build had none)."""
     if rel not in originals:
         originals[rel] = read(rel)
 
 
-def _splice_keys(text: Callable[[str], bytes], pieces: Pieces, changes: list[tuple[int, str, str]]) -> None:
+def _splice_keys(text: Callable[[str], Page], pieces: Pieces, changes: list[tuple[int, str, str]]) -> None:
     """Change papers' citation keys (at their positions, from what to what) in the filter index."""
     page = text(LIST_PAGE)
     opening = b'"keys":['
     start = find_once(page, opening) + len(opening)
-    end = page.index(b"]", start)
+    end = index_of(page, b"]", start)
     keys = page[start:end].split(b",")  # citation keys are letters and digits only
     for i, before, after in changes:
         if i >= len(keys) or keys[i] != json.dumps(before).encode():

@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .patch import LIST_PAGE, GiveUp, PatchIndex, Pieces, find_once
+from .patch import LIST_PAGE, GiveUp, Page, PatchIndex, Pieces, find_once, index_of
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -310,7 +310,7 @@ _FLAT = b',"author_counts":['  # how many authors each paper has, then their num
 
 
 def _renumber_authors(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     pieces: Pieces,
     env: jinja2.Environment,
     order: Sequence[str],
@@ -422,7 +422,7 @@ def _renumber_authors(
     if not new.startswith(opening) or not new.endswith(closing):
         raise GiveUp
     at = find_once(page, opening, 0, script)
-    pieces.replace(rel, at, page.index(closing, at) + len(closing), new)
+    pieces.replace(rel, at, index_of(page, closing, at) + len(closing), new)
 
 
 class _Counted(Sequence[Any]):
@@ -442,7 +442,7 @@ class _Counted(Sequence[Any]):
 
 
 def _splice_author_index(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     splice: Callable[[str, str, str], None],
     pieces: Pieces,
     site: Site,
@@ -487,7 +487,7 @@ def _splice_author_index(
         splice(rel, line, now.pop(entry.slug, ""))
     if now:  # new authors: each before the first line that comes after it
         start = find_once(page, marker.encode()) + len(marker)
-        lines = page[start : page.index(b"</ul>", start)].splitlines(keepends=True)
+        lines = page[start : index_of(page, b"</ul>", start)].splitlines(keepends=True)
 
         def key(line: bytes) -> tuple[bool, str, str]:
             slug = line[line.index(b'href="') + 6 : line.index(b'/"')].decode("utf-8")
@@ -503,7 +503,7 @@ def _splice_author_index(
 
 
 def _splice_sitemap(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     pieces: Pieces,
     env: jinja2.Environment,
     base_url: str,
@@ -549,17 +549,17 @@ def _splice_sitemap(
             _, at = find(anchor)
         else:  # the first in its file
             page = text(rel)
-            at = page.index(b">\n", page.index(b"<urlset")) + 2
+            at = index_of(page, b">\n", index_of(page, b"<urlset")) + 2
         pieces.replace(rel, at, at, block(path, None))
         change[rel] += 1
     for rel, gained in change.items():
         if rel != SITEMAP:  # a file of the sitemap index
-            count = text(rel).count(b"<url>") + gained
+            count = bytes(text(rel)).count(b"<url>") + gained  # a file of the index: rare
             if not 0 < count <= SITEMAP_LIMIT:
                 raise GiveUp  # a file that goes, or that would be cut in parts
 
 
-def _sitemap_file_of(text: Callable[[str], bytes]) -> Callable[[str], str]:
+def _sitemap_file_of(text: Callable[[str], Page]) -> Callable[[str], str]:
     """Return ``file_of(path)``: the file of the last build's sitemap that lists a page.
 
     ``sitemap.xml`` itself, unless it is an index of files (more pages than one file lists:
@@ -573,7 +573,7 @@ def _sitemap_file_of(text: Callable[[str], bytes]) -> Callable[[str], str]:
 
 
 def splice_sitemap_dates(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     pieces: Pieces,
     env: jinja2.Environment,
     base_url: str,
@@ -752,7 +752,7 @@ def reauthor(
     site: Site,
     env: jinja2.Environment,
     directory: Directory,
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     splice: Callable[[str, str, str], None],
     pieces: Pieces,
     put: Callable[[str, str], None],
@@ -832,7 +832,7 @@ def reauthor(
             # too long to render (its papers read): the papers gained or lost put in (a new page
             # has only edited papers, at most MOST_EDITED of them, and is rendered)
             rel = f"authors/{author}/index.html"
-            page = text(rel).decode("utf-8")
+            page = str(text(rel), "utf-8")
             long_page = _long_author_page(
                 site, env, authorship, author, page, people.get(author), entry_of, year_of, new
             )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .facets import facet_order
-from .patch import LIST_PAGE, GiveUp, Pieces, find_once
+from .patch import LIST_PAGE, GiveUp, Page, Pieces, find_once, index_of, last_index_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -99,7 +99,7 @@ _ROW = re.compile(
 
 
 def splice_rows(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     pieces: Pieces,
     env: jinja2.Environment,
     edits: Mapping[str, tuple[Publication, Publication]],
@@ -151,7 +151,7 @@ def splice_rows(
 
 
 def _facet_changes(
-    page: bytes,
+    page: Page,
     pieces: Pieces,
     env: jinja2.Environment,
     facet: _Facet,
@@ -188,7 +188,7 @@ def _facet_changes(
     if not now:
         raise GiveUp  # no value left: the facet goes (the usual rebuild)
     position = {value: i for i, value in enumerate(now)}
-    options_end = page.rindex(b"</div>", begin, end)
+    options_end = last_index_of(page, b"</div>", begin, end)
     for value in involved:  # in the facet's order: new checkboxes at one place go in that order
         span = spans[value]
         html = b"" if value in gone else box(value)(counts[value])
@@ -203,7 +203,7 @@ def _facet_changes(
 
 
 def _renumber_rows(
-    page: bytes,
+    page: Page,
     pieces: Pieces,
     edits: Mapping[str, tuple[Publication, Publication]],
     order: Sequence[str],
@@ -251,7 +251,7 @@ def _renumber_rows(
 
 
 def _inline_array(
-    page: bytes, key: bytes, until: bytes, known: list[Any] | None = None
+    page: Page, key: bytes, until: bytes, known: list[Any] | None = None
 ) -> tuple[Any, tuple[int, int]]:
     """Return the array after ``key``, before ``until``, in the list page's filter index, and where it is.
 
@@ -273,13 +273,13 @@ def _inline_array(
     return value, (start, start + len(encoded))
 
 
-def _fieldset(page: bytes, name: str) -> tuple[int, int]:
+def _fieldset(page: Page, name: str) -> tuple[int, int]:
     """Return where the filters' fieldset ``facet-<name>`` is in the list page."""
     begin = find_once(page, b'<fieldset class="facet" id="facet-%s">' % name.encode())
-    return begin, page.index(b"</fieldset>", begin)
+    return begin, index_of(page, b"</fieldset>", begin)
 
 
-def _chip_span(page: bytes, box: Callable[[int], bytes], begin: int, end: int) -> tuple[int, int, int] | None:
+def _chip_span(page: Page, box: Callable[[int], bytes], begin: int, end: int) -> tuple[int, int, int] | None:
     """Return where a checkbox is in ``page[begin:end]``, and its count; ``box(count)`` renders it."""
     marker = 9_876_543_210  # no value's count: the checkbox's text up to its count, and after it
     head, _, tail = box(marker).partition(b"%d" % marker)
@@ -305,7 +305,7 @@ _FLAGS = (("code", "has_code", "Has code", 0), ("selected", "selected", "Selecte
 
 
 def _splice_flag_count(
-    page: bytes, pieces: Pieces, env: jinja2.Environment, flag: str, label: str, least: int, change: int
+    page: Page, pieces: Pieces, env: jinja2.Environment, flag: str, label: str, least: int, change: int
 ) -> None:
     """Change the count of a "Show only" checkbox (``flag``, ``label``, ``least``: of _FLAGS) by ``change``.
 
@@ -325,7 +325,7 @@ def _splice_flag_count(
 
 
 def _splice_row(
-    text: Callable[[str], bytes],
+    text: Callable[[str], Page],
     pieces: Pieces,
     slug: str,
     before: Publication,

@@ -68,6 +68,7 @@ from .layout import CONFIG_FILE, CONTENT_DIR, PUBLICATIONS_DIR, display_path
 from .loader import PaperFile, assemble_publications, load_publication_file, publication_files
 from .markup import MarkdownRenderer
 from .model import Publication, Site
+from .output import joined
 from .patch import PatchIndex, edited_papers, make_index, quick_patch, who_wrote
 from .render import Fragments, Plan, keep_full_entries, make_environment, plan_site
 
@@ -393,7 +394,7 @@ class Preview:
         pages = dict(self._pages)
         for rel in patch.remove:
             pages.pop(rel, None)
-        pages.update(patch.write)
+        pages.update((rel, joined(data)) for rel, data in patch.write.items())
         publications = list(site.publications)
         for name, (_, _, paper, _) in patch.papers.items():
             path = folder / name

@@ -479,6 +479,22 @@ def test_output_paths_that_would_leave_the_folder_are_refused(tmp_path: Path, re
     assert not (tmp_path / "x").exists() and not (tmp_path / "out").exists()
 
 
+def test_a_file_given_in_parts_is_written_whole_in_their_order(tmp_path: Path) -> None:
+    from site_builder.output import Writer
+
+    parts = [b"%d," % i for i in range(3000)]  # more than one writev() takes
+    parts[7] = b""
+    views = [memoryview(part) for part in parts]
+    for fresh in (True, False):
+        writer = Writer(tmp_path / str(fresh), fresh=fresh)
+        writer.write("a/big.txt", views)
+        writer.write("a/big.txt" if not fresh else "a/other.txt", parts)
+        writer.close()
+        expected = b"".join(parts)
+        assert (tmp_path / str(fresh) / "a" / "big.txt").read_bytes() == expected
+        assert not [p.name for p in (tmp_path / str(fresh) / "a").iterdir() if p.name.startswith(".")]
+
+
 def test_output_paths_inside_the_folder_are_written(tmp_path: Path) -> None:
     from site_builder.output import Writer
 

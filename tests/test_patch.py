@@ -19,6 +19,7 @@ import pytest
 import site_builder.render
 from site_builder.build import build
 from site_builder.errors import ProblemsError
+from site_builder.output import Writer, joined
 from site_builder.serve import Preview
 
 from .helpers import files, make_project, snapshot, write_paper
@@ -1358,10 +1359,32 @@ def test_pieces_are_put_in_their_places_of_the_page_as_it_was_and_may_not_overla
     page = b"<a>one</a><b>two</b><c>three</c>"
     pieces.replace("p", page.index(b"three"), page.index(b"three") + 5, b"3")  # recorded out of order
     pieces.replace("p", page.index(b"one"), page.index(b"one") + 3, b"uno, longer")
-    assert list(pieces.pages({"p": page})) == [("p", b"<a>uno, longer</a><b>two</b><c>3</c>")]
+    spliced = [(rel, joined(parts)) for rel, parts in pieces.pages({"p": page})]
+    assert spliced == [("p", b"<a>uno, longer</a><b>two</b><c>3</c>")]
     pieces.replace("p", page.index(b"ne"), page.index(b"ne") + 2, b"x")  # inside the first one
     with pytest.raises(GiveUp):
         list(pieces.pages({"p": page}))
+
+
+def test_pieces_are_put_in_a_mapped_page_and_a_page_they_leave_as_it_was_is_not_written(tmp_path: Path) -> None:
+    import mmap
+
+    from site_builder.patch import Pieces, index_of
+
+    page = b"<a>one</a><b>two</b>" + b"<c>" + b"x" * 70_000 + b"</c>"
+    (tmp_path / "p.html").write_bytes(page)
+    with open(tmp_path / "p.html", "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    pieces = Pieces()
+    at = index_of(mapped, b"two")
+    pieces.replace("p", at, at + 3, b"2")
+    pieces.replace("q", 3, 6, b"one")  # the same bytes: no change
+    [(rel, parts)] = list(pieces.pages({"p": mapped, "q": page}))
+    assert (rel, joined(parts)) == ("p", page.replace(b"two", b"2"))
+    (tmp_path / "out").mkdir()
+    writer = Writer(tmp_path / "out", fresh=False)
+    writer.write("p.html", parts)
+    assert (tmp_path / "out" / "p.html").read_bytes() == page.replace(b"two", b"2")
 
 
 def test_a_link_to_a_papers_page_is_spliced_and_a_link_to_no_page_goes_the_usual_way(site: Path) -> None:
