@@ -214,7 +214,7 @@ def build(
 
     import jinja2
 
-    from .patch import make_index, save_index
+    from .patch import builtin_templates, make_index, save_index
     from .render import AUTHOR_GROUPS, RELATED_PAPERS, Fragments, make_environment, plan_site
 
     # Unpickling the cache and reading make many objects and no reference cycles: the cyclic
@@ -243,7 +243,8 @@ def build(
         report("planning", len(paper_paths), len(paper_paths))
         try:
             with _collector_paused():  # the plan, too, is many objects, no cycles, kept to the end
-                plan = plan_site(site, env, markdown, signatures, fragments, _on_every_core)
+                builtin = builtin_templates(project)
+                plan = plan_site(site, env, markdown, signatures, fragments, _on_every_core, builtin)
                 gc.freeze()
             jobs = plan.jobs
         except jinja2.TemplateError as exc:

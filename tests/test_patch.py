@@ -1352,6 +1352,51 @@ def test_author_groups_list_coauthors_by_papers_together_then_name_then_slug(see
         assert [coauthors[k] for k in range(len(expected))] == list(coauthors)
 
 
+def test_a_paper_added_changes_the_key_of_its_years_page_and_with_a_projects_own_template_every_years(
+    site: Path,
+) -> None:
+    """The built-in year page shows which years there are, not how many papers each has; a
+    project's own may show that, and then a paper added to one year changes every year's page."""
+    from site_builder.build import load_checked
+    from site_builder.layout import builtin_theme_dir, theme_dirs
+    from site_builder.markup import MarkdownRenderer
+    from site_builder.patch import builtin_templates
+    from site_builder.render import make_environment, plan_site
+
+    def year_keys() -> dict[str, bytes]:
+        loaded, _ = load_checked(site)
+        env = make_environment(theme_dirs(site, "templates"))
+        plan = plan_site(loaded, env, MarkdownRenderer(), builtin=builtin_templates(site))
+        return {job.name: job.key for job in plan.jobs if job.name.startswith("year:")}
+
+    def changed_by_an_added_paper(slug: str, i: int) -> list[str]:
+        before = year_keys()
+        write_paper(site, slug, paper_text(i))  # of 2021
+        after = year_keys()
+        assert before.keys() == after.keys() == {"year:2021", "year:2022", "year:2023"}
+        return sorted(name for name in after if after[name] != before[name])
+
+    assert builtin_templates(site)
+    assert changed_by_an_added_paper("paper-added", 36) == ["year:2021"]
+    rebuild(site)
+    assert_as_cold(site)
+    own = (builtin_theme_dir("templates") / "year.html").read_text(encoding="utf-8")
+    assert ">{{ other.year }}</a></li>" in own
+    own = own.replace(
+        ">{{ other.year }}</a></li>", ">{{ other.year }}</a> ({{ other.papers | length }})</li>"
+    )
+    (site / "templates" / "year.html").write_text(own, encoding="utf-8")
+    assert not builtin_templates(site)
+    rebuild(site)
+    assert changed_by_an_added_paper("paper-added-too", 39) == ["year:2021", "year:2022", "year:2023"]
+    rebuild(site)
+    assert_as_cold(site)
+    page = (site.parent / "out" / "publications" / "years" / "2023" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert ">2021</a> (14)</li>" in page  # its 12 papers, and the two added
+
+
 def test_pieces_are_put_in_their_places_of_the_page_as_it_was_and_may_not_overlap() -> None:
     from site_builder.patch import GiveUp, Pieces
 
@@ -1366,7 +1411,9 @@ def test_pieces_are_put_in_their_places_of_the_page_as_it_was_and_may_not_overla
         list(pieces.pages({"p": page}))
 
 
-def test_pieces_are_put_in_a_mapped_page_and_a_page_they_leave_as_it_was_is_not_written(tmp_path: Path) -> None:
+def test_pieces_are_put_in_a_mapped_page_and_a_page_they_leave_as_it_was_is_not_written(
+    tmp_path: Path,
+) -> None:
     import mmap
 
     from site_builder.patch import Pieces, index_of
