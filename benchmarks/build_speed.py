@@ -436,7 +436,7 @@ def main() -> int:
             f"Hugo's full build); every paper file touched: {touched_median:.2f} s "
             f"({touched_median / hugo_median:.3f}x); one paper's title edited: {edit_median:.2f} s "
             f"({edit_median / hugo_median:.3f}x); one paper's authors edited: {reshaped_median:.2f} s "
-            f"({reshaped_median / hugo_median:.2f}x); its venue edited: {venue_median:.2f} s "
+            f"({reshaped_median / hugo_median:.3f}x); its venue edited: {venue_median:.2f} s "
             f"({venue_median / hugo_median:.3f}x); its tags edited: {tags_median:.2f} s "
             f"({tags_median / hugo_median:.3f}x); {dated}",
             flush=True,
