@@ -11,7 +11,9 @@ process tree (RSS and PSS summed over the build's processes, sampled from /proc 
 changed, every paper file touched with its bytes unchanged (as a checkout or a restored CI
 cache leaves them), and one paper's title, authors, venue and tags edited (quick rebuilds,
 each in turn; the venue and a tag new ones), and a paper's date moved a day within its place
-in the lists when some paper can be (each edit timed --runs times, five at least, the median quoted). Machines
+in the lists when some paper can be (each edit timed --runs times, five at least, the median quoted);
+then the usual rebuilds, --runs times each: the paper's date moved within its year (to
+another place in every list), a paper added, and that paper removed. Machines
 here are noisy: quote the medians and ratios measured in one run, not one time. Before
 timing a size, every source file of both sites is read once, so that neither tool's first
 run waits for the disk. With --floor, it
@@ -384,6 +386,7 @@ def main() -> int:
         # the kernel's share varies (writing the same 10 MB search index took 2 to 21 ms in
         # consecutive rebuilds), so a median of three moves with one slow write
         edit_runs = range(max(args.runs, 5))
+        usual_runs = range(args.runs)  # the usual rebuilds: seconds each at 10,000 papers
         try:
             # a new title: the paper's text (a quick rebuild, patch.py; the first one also changes
             # its citation key, and so the keys of the papers that shared its old one)
@@ -419,8 +422,24 @@ def main() -> int:
                     redated = timed_edits(moved, build, [other if i % 2 == 0 else before for i in edit_runs])
                 finally:
                     moved.write_text(before, encoding="utf-8")
+            # a date that moves the paper in its year, a paper added, and that paper removed:
+            # other pages list other papers (the usual rebuild, not a quick one)
+            year = original.split('date: "', 1)[1][:4]
+            days = [f'"{year}-01-02"', f'"{year}-12-30"']
+            moves = [with_field(original, "date", days[i % 2]) for i in usual_runs]
+            shifted = timed_edits(paper, build, moves)
+            paper.write_text(original, encoding="utf-8")
+            timed(build, cwd=REPO)
+            added = paper.with_name("zz-benchmark-added-paper.yaml")
+            grown, shrunk = [], []
+            for i in usual_runs:
+                added.write_text(original.replace("title: ", f"title: Added {i} ", 1), encoding="utf-8")
+                grown.append(timed(build, cwd=REPO)[0])
+                added.unlink()
+                shrunk.append(timed(build, cwd=REPO)[0])
         finally:
             paper.write_text(original, encoding="utf-8")
+            paper.with_name("zz-benchmark-added-paper.yaml").unlink(missing_ok=True)
         hugo_median = statistics.median(r[0] for r in hugo)
         warm_median, edit_median = statistics.median(warm), statistics.median(edits)
         reshaped_median, touched_median = statistics.median(reshaped), statistics.median(retouched)
@@ -439,6 +458,15 @@ def main() -> int:
             f"({reshaped_median / hugo_median:.3f}x); its venue edited: {venue_median:.2f} s "
             f"({venue_median / hugo_median:.3f}x); its tags edited: {tags_median:.2f} s "
             f"({tags_median / hugo_median:.3f}x); {dated}",
+            flush=True,
+        )
+        usual = [("its date moved in its year", shifted), ("a paper added", grown), ("removed", shrunk)]
+        print(
+            f"{n:>7} | the usual rebuild: "
+            + "; ".join(
+                f"{what}: {statistics.median(times):.2f} s ({statistics.median(times) / hugo_median:.3f}x)"
+                for what, times in usual
+            ),
             flush=True,
         )
     shutil.rmtree(outputs, ignore_errors=True)
