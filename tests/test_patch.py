@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import site_builder.patch
 import site_builder.render
 from site_builder.build import build
 from site_builder.errors import ProblemsError
@@ -154,9 +155,13 @@ QUICK = ["patching", "saving the cache"]
         ("paper-00", r"^selected: false", "selected: true"),  # older: named after it
     ],
 )
+@pytest.mark.parametrize("mapped", [False, True], ids=["read", "mapped"])
 def test_a_text_or_authors_edit_is_spliced_in_and_equals_a_cold_build(
-    site: Path, slug: str, pattern: str, replacement: str
+    site: Path, slug: str, pattern: str, replacement: str, mapped: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each kind of edit; its pages read as bytes (small ones, as here) or mapped (large ones)."""
+    if mapped:
+        monkeypatch.setattr(site_builder.patch, "MAPPED_FROM", 1)
     change(site, slug, pattern, replacement)
     assert rebuild(site) == QUICK
     assert_as_cold(site)
@@ -422,6 +427,8 @@ def test_authors_tags_and_category_edits_with_small_windows_of_related_candidate
     """
     monkeypatch.setattr(site_builder.render, "RELATED_WINDOW", 2)
     monkeypatch.setattr(site_builder.render, "LIST_HTML_LIMIT", 8)
+    if seed % 2:  # every page the quick rebuilds read mapped, as large ones are
+        monkeypatch.setattr(site_builder.patch, "MAPPED_FROM", 1)
     project = make_project(tmp_path / "project", SITE)
     for i in range(PAPERS):
         write_paper(project, f"paper-{i:02d}", paper_text(i))
