@@ -182,14 +182,13 @@ def _related_now(
 
     As :func:`~site_builder.render.related_papers` updates them: the papers that may read
     an edited paper find theirs again, from the lists of papers by author, tag and category
-    that their rows read. Those are the papers near it (:func:`_around`) in the list of
-    each author it gained or lost (``reshaped``: the papers whose authors changed) and of
-    each tag it gained or lost (``refaceted``: slug → the paper's tags and category now);
-    when its category or its day (``redated``: slug → its day now, in its place) changed,
-    in every list it is in, and near it in its categories.
+    that their rows read. Those are the papers near it (``render.list_readers`` and
+    ``category_readers``) in the list of each author it gained or lost (``reshaped``: the
+    papers whose authors changed) and of each tag it gained or lost (``refaceted``: slug →
+    the paper's tags and category now); when its category or its day (``redated``: slug →
+    its day now, in its place) changed, in every list it is in, and near it in its categories.
     """
-    from . import render
-    from .render import RelatedIndex
+    from .render import RelatedIndex, category_readers, list_readers
 
     order = index.order
     position = {slug: order.index(slug) for slug in (*reshaped, *refaceted, *redated)}
@@ -198,9 +197,9 @@ def _related_now(
         before = {fact[0] for fact in index.author_facts[slug]}
         now = {fact[0] for fact in authorship.now[slug]}
         for author in now - before:
-            affected.update(_around(authorship.papers_now[author], position[slug]))
+            affected.update(list_readers(authorship.papers_now[author], position[slug]))
         for author in before - now:
-            affected.update(_around(authorship.papers_before[author], position[slug]))
+            affected.update(list_readers(authorship.papers_before[author], position[slug]))
     by_tag: dict[str, list[int]] = {}
     by_category: dict[str, list[int]] = {}
     facets = [index.facets[slug] for slug in order]
@@ -222,34 +221,30 @@ def _related_now(
         bisect.insort(with_it, i)
         return with_it
 
-    near = render.RELATED + 2  # papers with few candidates take their category's nearest
     moved = []  # papers whose category changed
     for slug, (tags, category) in refaceted.items():
         i = position[slug]
         before_tags, before_category = index.facets[slug]
         for tag in set(tags) - set(before_tags):
-            affected.update(_around(by_tag[tag], i))
+            affected.update(list_readers(by_tag[tag], i))
         for tag in set(before_tags) - set(tags):
-            affected.update(_around(before_edit(by_tag.get(tag, ()), i), i))
+            affected.update(list_readers(before_edit(by_tag.get(tag, ()), i), i))
         if category != before_category:
             moved.append(slug)
             for tag in set(tags) & set(before_tags):
-                affected.update(_around(by_tag[tag], i))
+                affected.update(list_readers(by_tag[tag], i))
             for papers in (
                 by_category.get(category, []) if category else [],
                 before_edit(by_category.get(before_category, ()), i) if before_category else [],
             ):
-                k = bisect.bisect_left(papers, i)
-                affected.update(papers[max(0, k - near) : k + near + 1])
+                affected.update(category_readers(papers, i))
     for slug in redated:  # its day: the ties of the papers near it in each of its lists
         i = position[slug]
         tags, category = refaceted.get(slug) or index.facets[slug]
         for tag in set(tags):
-            affected.update(_around(by_tag[tag], i))
+            affected.update(list_readers(by_tag[tag], i))
         if category:
-            papers = by_category[category]
-            k = bisect.bisect_left(papers, i)
-            affected.update(papers[max(0, k - near) : k + near + 1])
+            affected.update(category_readers(by_category[category], i))
     spread = [*moved, *(slug for slug in redated if slug not in moved)]  # in every list
     if spread:  # the lists of their authors, before and after
         authors = {
@@ -263,7 +258,7 @@ def _related_now(
                     paper
                     for slug in spread
                     if position[slug] in papers
-                    for paper in _around(papers, position[slug])
+                    for paper in list_readers(papers, position[slug])
                 )
     days = [index.days[slug] for slug in order]
     for slug, day in redated.items():
@@ -287,22 +282,6 @@ def _related_now(
             if len(changed) > MOST_RELATED_PAGES:
                 raise GiveUp
     return changed
-
-
-def _around(papers: list[int], i: int) -> list[int]:
-    """Return the papers of an author's or tag's list (positions, with ``i``) whose rows may read ``i``.
-
-    A paper's row reads the papers of each of its authors and tags nearest to it in date
-    (:data:`~site_builder.render.RELATED_WINDOW` on each side): putting ``i`` into such a
-    list, or taking it out, changes what the papers near it there read, not the others'.
-    """
-    from . import render
-
-    window = render.RELATED_WINDOW
-    if len(papers) <= 2 * window + 2:  # the whole list is every paper's window, or was
-        return papers
-    k = bisect.bisect_left(papers, i)
-    return papers[max(0, k - window - 2) : k + window + 3]
 
 
 _AUTHOR_PART = ("authors", "author_slugs", "members")  # of the filter index, then the papers' authors

@@ -997,24 +997,38 @@ def _slot(old: Sequence[RelatedFacts], new: Sequence[RelatedFacts], new_at: Mapp
 def _readers(index: RelatedIndex, facts: RelatedFacts, place: int) -> list[int]:
     """Return the papers whose rows may read a paper of ``facts`` at ``place`` in the order, or gone from it.
 
-    Those near it in each of its authors' and tags' lists (a row reads
-    :data:`RELATED_WINDOW` on each side, and a short list whole), and in its category's
-    (a row with few candidates takes the category's nearest), with a margin of two.
+    Those near it in each of its authors' and tags' lists, and in its category's.
     """
     found: list[int] = []
     for lists, keys in ((index.by_author, set(facts[1])), (index.by_tag, set(facts[2]))):
         for key in keys:
-            papers = lists.get(key, [])
-            if len(papers) <= 2 * RELATED_WINDOW + 2:
-                found += papers
-            else:
-                k = bisect.bisect_left(papers, place)
-                found += papers[max(0, k - RELATED_WINDOW - 2) : k + RELATED_WINDOW + 3]
+            found += list_readers(lists.get(key, []), place)
     if facts[3]:
-        same = index.by_category.get(facts[3], [])
-        k = bisect.bisect_left(same, place)
-        found += same[max(0, k - RELATED - 2) : k + RELATED + 3]
+        found += category_readers(index.by_category.get(facts[3], []), place)
     return found
+
+
+def list_readers(papers: Sequence[int], i: int) -> Sequence[int]:
+    """Return the papers of an author's or tag's list (sorted places) whose rows may read the paper at ``i``.
+
+    A row reads :data:`RELATED_WINDOW` papers on each side in each of its lists (a short
+    list whole): putting ``i`` into such a list, or taking it out, changes what the papers
+    near it there read (with a margin of two), not the others'.
+    """
+    if len(papers) <= 2 * RELATED_WINDOW + 2:  # the whole list is every paper's window, or was
+        return papers
+    k = bisect.bisect_left(papers, i)
+    return papers[max(0, k - RELATED_WINDOW - 2) : k + RELATED_WINDOW + 3]
+
+
+def category_readers(papers: Sequence[int], i: int) -> Sequence[int]:
+    """Return the papers of a category's list (sorted places) whose rows may read the paper at ``i``.
+
+    A row with few candidates takes its category's nearest papers (:data:`RELATED`, with a
+    margin of two).
+    """
+    k = bisect.bisect_left(papers, i)
+    return papers[max(0, k - RELATED - 2) : k + RELATED + 3]
 
 
 def _person(author: AuthorView, base_url: str) -> dict[str, str]:
