@@ -915,6 +915,40 @@ def related_rows(
     return [index.row(i) for i in range(len(shape))]
 
 
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """The papers that changed between two shapes of the site (each paper's facts, its slug first)."""
+
+    old_at: dict[str, int]  # slug → place in the old shape
+    new_at: dict[str, int]  # slug → place in the new one
+    changed: list[int]  # places in the new shape of the papers put in or whose facts changed
+    gone: list[int]  # places in the old shape of the papers taken out
+    places: list[int] | None  # each old paper's place now (-1: taken out); None when none moved
+
+
+def _paper_changes(old: Sequence[tuple[Any, ...]], new: Sequence[tuple[Any, ...]]) -> _Changes | None:
+    """Return how the papers of ``new`` differ from those of ``old`` (shapes a :class:`ShapeMemo` keeps).
+
+    None when a slug is there twice, when many papers changed (computing anew is then as
+    quick), or when the papers left as they were changed order.
+    """
+    old_at = {facts[0]: i for i, facts in enumerate(old)}
+    new_at = {facts[0]: i for i, facts in enumerate(new)}
+    if len(old_at) != len(old) or len(new_at) != len(new):
+        return None
+    changed = [i for i, facts in enumerate(new) if (j := old_at.get(facts[0])) is None or old[j] != facts]
+    gone = [j for j, facts in enumerate(old) if facts[0] not in new_at]
+    if len(changed) + len(gone) > max(16, len(new) // 100):
+        return None
+    places = None
+    if len(old) != len(new) or any(a[0] != b[0] for a, b in zip(old, new, strict=True)):
+        edited = {new[i][0] for i in changed} | {old[j][0] for j in gone}
+        if [f[0] for f in old if f[0] not in edited] != [f[0] for f in new if f[0] not in edited]:
+            return None
+        places = [new_at.get(facts[0], -1) for facts in old]
+    return _Changes(old_at, new_at, changed, gone, places)
+
+
 def _updated_related_rows(
     old: Sequence[RelatedFacts], new: Sequence[RelatedFacts], rows: list[list[int]]
 ) -> list[list[int]] | None:
@@ -932,25 +966,16 @@ def _updated_related_rows(
     """
     if not isinstance(rows, list) or len(rows) != len(old):
         return None
-    old_at = {facts[0]: i for i, facts in enumerate(old)}
-    new_at = {facts[0]: i for i, facts in enumerate(new)}
-    if len(old_at) != len(old) or len(new_at) != len(new):
+    changes = _paper_changes(old, new)
+    if changes is None:
         return None
-    pairs: list[tuple[RelatedFacts | None, RelatedFacts | None]] = []  # each changed paper, before and after
-    for facts in new:
-        i = old_at.get(facts[0])
-        if i is None or old[i] != facts:
-            pairs.append((None if i is None else old[i], facts))
-    pairs += [(facts, None) for facts in old if facts[0] not in new_at]
-    if len(pairs) > max(16, len(new) // 100):
-        return None
-    same_places = len(old) == len(new) and all(a[0] == b[0] for a, b in zip(old, new, strict=True))
-    if not same_places:
-        changed = {side[0] for pair in pairs for side in pair if side is not None}
-        if [f[0] for f in old if f[0] not in changed] != [f[0] for f in new if f[0] not in changed]:
-            return None
+    old_at, new_at, places = changes.old_at, changes.new_at, changes.places
+    pairs: list[tuple[RelatedFacts | None, RelatedFacts | None]] = [  # each changed paper, before and after
+        (old[j] if (j := old_at.get(new[i][0])) is not None else None, new[i]) for i in changes.changed
+    ]
+    pairs += [(old[j], None) for j in changes.gone]
     index = RelatedIndex(new)
-    affected = {new_at[after[0]] for _, after in pairs if after is not None}
+    affected = set(changes.changed)
     for before, after in pairs:
         if before is None or after is None or (before[4] != after[4] and before[3] == after[3]):
             # put in, taken out, or moved by a new day: only the papers near it in its lists,
@@ -971,10 +996,9 @@ def _updated_related_rows(
             affected.update(index.by_author.get(slug, ()))
         for tag in tags:
             affected.update(index.by_tag.get(tag, ()))
-    if same_places:
+    if places is None:
         updated = list(rows)
     else:  # the rows kept name the same papers, at their new places
-        places = [new_at.get(facts[0], -1) for facts in old]
         updated = [
             [] if i in affected else [places[j] for j in rows[old_at[f[0]]]] for i, f in enumerate(new)
         ]
@@ -1285,21 +1309,12 @@ def _updated_author_groups(
     """
     if not isinstance(groups, list):
         return None
-    old_at = {paper[0]: i for i, paper in enumerate(old)}
-    new_at = {paper[0]: i for i, paper in enumerate(new)}
-    if len(old_at) != len(old) or len(new_at) != len(new):
+    changes = _paper_changes(old, new)
+    if changes is None:
         return None
-    changed = [i for i, paper in enumerate(new) if (j := old_at.get(paper[0])) is None or old[j] != paper]
-    gone = [j for j, paper in enumerate(old) if paper[0] not in new_at]
-    if len(changed) + len(gone) > max(16, len(new) // 100):
-        return None
-    edited = {new[i][0] for i in changed} | {old[j][0] for j in gone}
-    places: list[int] | None = None  # each old paper's place now, when papers came, went or moved
-    if len(old) != len(new) or any(a[0] != b[0] for a, b in zip(old, new, strict=True)):
-        if [p[0] for p in old if p[0] not in edited] != [p[0] for p in new if p[0] not in edited]:
-            return None
-        places = [new_at.get(paper[0], -1) for paper in old]
-    was = {old_at[paper] for paper in edited if paper in old_at}  # the edited papers' old places
+    changed, places = changes.changed, changes.places
+    # the edited papers' old places: of those taken out, and of those changed that were there
+    was = {*changes.gone, *(j for i in changed if (j := changes.old_at.get(new[i][0])) is not None)}
     by_slug = {group[1]: group for group in groups}
     affected = {slug for i in changed for slug, _, _ in new[i][2]}
     affected.update(slug for j in was for slug, _, _ in old[j][2])
